@@ -1,0 +1,112 @@
+import type { Command } from 'commander';
+import { cacheRoot } from '../../kernel/cache.js';
+import { fetchRelease, type FetchResult } from '../../kernel/fetch.js';
+import type { KernelWorkspace } from '../../kernel/manifest.js';
+import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
+import { formatDuration } from '../../util/progress.js';
+import type { CliContext } from '../context.js';
+import { printJson, table } from '../render.js';
+import type { SetExit } from '../program.js';
+
+/** The stable JSON shape of `kernel show`. */
+export function workspaceJson(ws: KernelWorkspace) {
+  return {
+    release: ws.release,
+    debianVersion: ws.debianVersion,
+    flavor: ws.flavor,
+    vmlinuz: ws.vmlinuz,
+    vmlinux: ws.vmlinux,
+    systemMap: ws.systemMap,
+    config: ws.config,
+    moduleSymvers: ws.moduleSymvers,
+    headersDir: ws.headersDir,
+    sourceTree: ws.sourceTree,
+    modulesDir: ws.modulesDir,
+    compiler: ws.compiler,
+    cc: ws.cc,
+    packages: ws.packages,
+    fetchedAt: ws.fetchedAt,
+  };
+}
+
+export function renderWorkspace(ws: KernelWorkspace): string {
+  const j = workspaceJson(ws);
+  return table(
+    Object.entries(j)
+      .filter(([k]) => k !== 'packages')
+      .map(([k, v]) => [`${k}:`, String(v)]),
+  ) + `packages: ${ws.packages.map((p) => `${p.name}=${p.version}`).join(' ')}\n`;
+}
+
+/** Fetches with progress on stderr; shared by `kernel fetch` and `demo`. */
+export async function fetchWithProgress(ctx: CliContext, requested: string | undefined, json: boolean): Promise<FetchResult> {
+  const progress = ctx.progress(json);
+  try {
+    return await fetchRelease({ cacheRoot: cacheRoot(), ...(requested ? { requested } : {}), progress, signal: ctx.signal });
+  } finally {
+    progress.close();
+  }
+}
+
+export function registerKernel(program: Command, ctx: CliContext, setExit: SetExit): void {
+  const kernel = program.command('kernel').description('fetch and inspect cached Debian kernel workspaces');
+
+  kernel
+    .command('fetch')
+    .description('download, unpack and prepare a Debian kernel release (default: the host release, else the newest cloud-amd64)')
+    .argument('[release]', 'kernel release, e.g. 6.1.0-57-cloud-amd64')
+    .option('--json', 'print the workspace as JSON')
+    .action(async (release: string | undefined, opts: { json?: boolean }) => {
+      const json = opts.json === true;
+      const t0 = Date.now();
+      const r = await fetchWithProgress(ctx, release, json);
+      if (json) printJson(ctx.io.stdout, { ...workspaceJson(r.workspace), cached: r.cached, stages: r.stages });
+      else {
+        ctx.io.stdout.write(
+          `${r.workspace.release} (${r.workspace.debianVersion}) ${r.cached ? 'already fetched' : 'fetched and prepared'} in ${formatDuration(Date.now() - t0)}\n` +
+            `  source tree: ${r.workspace.sourceTree}\n  details: rebootless kernel show ${r.workspace.release}\n`,
+        );
+      }
+      setExit(0);
+    });
+
+  kernel
+    .command('list')
+    .description('list the kernel releases in the cache')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const root = cacheRoot();
+      const entries = await listWorkspaces(root);
+      if (opts.json) {
+        printJson(ctx.io.stdout, {
+          cacheRoot: root,
+          releases: entries.map((e) => ({
+            release: e.release,
+            state: e.state,
+            dir: e.dir,
+            ...(e.workspace ? { debianVersion: e.workspace.debianVersion, fetchedAt: e.workspace.fetchedAt } : {}),
+            ...(e.problem ? { problem: e.problem } : {}),
+          })),
+        });
+      } else if (entries.length === 0) {
+        ctx.io.stdout.write(`no kernel releases in ${root}\n  fetch one with: rebootless kernel fetch\n`);
+      } else {
+        const rows = [['RELEASE', 'STATE', 'DEBIAN VERSION', 'FETCHED']];
+        for (const e of entries) rows.push([e.release, e.state, e.workspace?.debianVersion ?? '-', e.workspace?.fetchedAt ?? (e.problem ?? '-')]);
+        ctx.io.stdout.write(table(rows));
+      }
+      setExit(0);
+    });
+
+  kernel
+    .command('show')
+    .description('show the paths and facts of a fetched release')
+    .argument('<release>', 'kernel release')
+    .option('--json', 'print as JSON')
+    .action(async (release: string, opts: { json?: boolean }) => {
+      const ws = await loadWorkspace(cacheRoot(), release);
+      if (opts.json) printJson(ctx.io.stdout, workspaceJson(ws));
+      else ctx.io.stdout.write(renderWorkspace(ws));
+      setExit(0);
+    });
+}

@@ -1,0 +1,42 @@
+import { createLineProgress, createTtyProgress, silentProgress, type Progress } from '../util/progress.js';
+
+// What every command gets: where output goes, progress, cancellation.
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+export interface CliContext {
+  io: CliIo;
+  signal: AbortSignal;
+  progress(json: boolean): Progress;
+  color: boolean;
+}
+
+export function createContext(io: CliIo, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): CliContext {
+  const color = io.stdout.isTTY === true && env.NO_COLOR === undefined;
+  return {
+    io,
+    signal,
+    color,
+    progress(json) {
+      if (env.REBOOTLESS_QUIET) return silentProgress;
+      // Progress always goes to stderr; stdout carries only the result.
+      if (io.stderr.isTTY && !json) return createTtyProgress(io.stderr);
+      return createLineProgress(io.stderr);
+    },
+  };
+}
+
+/** An AbortController that fires on SIGINT/SIGTERM; a second signal exits at once. */
+export function signalController(): AbortController {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (ac.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    ac.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac;
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { RebootlessError } from '../errors/index.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerKernel } from './commands/kernel.js';
+import type { CliContext } from './context.js';
+import { reportError } from './render.js';
+
+export type SetExit = (code: number) => void;
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
+  const program = new Command('rebootless')
+    .description('turn a kernel source diff into a live patch, prove it in a VM, apply it without a reboot')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+    })
+    .exitOverride();
+  registerDoctor(program, ctx, setExit);
+  registerKernel(program, ctx, setExit);
+  registerDemo(program, ctx, setExit);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const sub of c.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI on argv (without node and script) and returns the exit code. Never exits. */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  let code = 0;
+  const program = buildProgram(ctx, (c) => (code = c));
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are not errors; commander has printed them already
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (json) return reportError(new RebootlessError('USAGE', { detail: e.message.replace(/^error: /, '') }), true, ctx.io);
+      return 64;
+    }
+    return reportError(e, json, ctx.io);
+  }
+}

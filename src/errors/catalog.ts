@@ -1,0 +1,111 @@
+import type { ErrorCode, ErrorDataMap } from './codes.js';
+
+export interface CatalogEntry<C extends ErrorCode> {
+  /** Process exit code the CLI uses for this error. */
+  exitCode: number;
+  message: (data: ErrorDataMap[C]) => string;
+  hint: (data: ErrorDataMap[C]) => string;
+}
+
+export type Catalog = { [C in ErrorCode]: CatalogEntry<C> };
+
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  unpatchable: 2,
+  noChange: 3,
+  usage: 64,
+} as const;
+
+const list = (items: string[], max = 12): string =>
+  items.length === 0 ? '(none)' : items.slice(0, max).join(', ') + (items.length > max ? `, … (${items.length - max} more)` : '');
+
+export const catalog: Catalog = {
+  USAGE: {
+    exitCode: EXIT.usage,
+    message: (d) => d.detail,
+    hint: () => 'run the command with --help to see its arguments',
+  },
+  NOT_ROOT: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.action} needs root`,
+    hint: (d) => `run as root: ${d.command}`,
+  },
+  TOOL_MISSING: {
+    exitCode: EXIT.error,
+    message: (d) => `required program '${d.tool}' was not found`,
+    hint: (d) => `install it with 'rebootless doctor --install' (Debian package ${d.packageName})`,
+  },
+  COMMAND_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) =>
+      `command failed (${d.signal !== null ? `signal ${d.signal}` : `exit ${String(d.exitCode)}`}): ${d.command}` +
+      (d.stderrTail ? `\n${d.stderrTail}` : ''),
+    hint: () => 'read the command output above; re-running resumes from the stage that failed',
+  },
+  REGISTRY_UNREACHABLE: {
+    exitCode: EXIT.error,
+    message: (d) => `the Debian package registry could not be reached: ${d.detail}`,
+    hint: () => 'check the network and /etc/apt/sources.list, then run the same command again; the cache was left as it was',
+  },
+  APT_LISTS_EMPTY: {
+    exitCode: EXIT.error,
+    message: () => 'apt knows no Debian kernel packages (the package lists are empty or stale)',
+    hint: () => "run 'apt-get update' as root, then try again",
+  },
+  PACKAGE_UNAVAILABLE: {
+    exitCode: EXIT.error,
+    message: (d) => `package ${d.packageName} ${d.version} is not available from the configured Debian archives`,
+    hint: () => "run 'apt-get update'; old kernel releases disappear from the archive, so pick one listed by 'rebootless kernel fetch --list'",
+  },
+  PACKAGE_CONTENT_MISSING: {
+    exitCode: EXIT.error,
+    message: (d) => `package ${d.packageName} does not contain ${d.path}`,
+    hint: () => 'this release is packaged differently from what rebootless expects; try another release and report this one',
+  },
+  RELEASE_UNKNOWN: {
+    exitCode: EXIT.error,
+    message: (d) => `unknown kernel release '${d.release}'; releases that can be fetched: ${list(d.available)}`,
+    hint: () => "pick a release from the list, or run 'rebootless kernel fetch' without a release to take the default",
+  },
+  RELEASE_INCOMPLETE: {
+    exitCode: EXIT.error,
+    message: (d) => `kernel release '${d.release}' cannot be used: missing package(s) ${list(d.missing)}`,
+    hint: () => "rebootless needs the image, headers, -dbg and the exact-version linux-source; run 'apt-get update' or pick another release",
+  },
+  NO_DEFAULT_RELEASE: {
+    exitCode: EXIT.error,
+    message: (d) => `no ${d.flavor} kernel release has its image, headers, -dbg and exact-version linux-source packages available`,
+    hint: () => "run 'apt-get update' as root, or name a release explicitly: rebootless kernel fetch RELEASE",
+  },
+  RELEASE_NOT_FETCHED: {
+    exitCode: EXIT.error,
+    message: (d) => `kernel release '${d.release}' has not been fetched into ${d.cacheRoot}`,
+    hint: (d) => `run 'rebootless kernel fetch ${d.release}'`,
+  },
+  MANIFEST_INVALID: {
+    exitCode: EXIT.error,
+    message: (d) => `kernel workspace manifest ${d.path} is invalid: ${d.detail}`,
+    hint: () => "run 'rebootless kernel fetch RELEASE' again; it redoes whatever is broken",
+  },
+  DISK_FULL: {
+    exitCode: EXIT.error,
+    message: (d) => `no space left on device while writing ${d.path} (stage ${d.stage}); the partial stage was removed`,
+    hint: () => 'free disk space (a prepared release needs about 3 GB) or point REBOOTLESS_CACHE at a larger disk, then run the same command again',
+  },
+  LOCK_TIMEOUT: {
+    exitCode: EXIT.error,
+    message: (d) => `another rebootless process (pid ${d.holderPid}) holds ${d.lockPath}; gave up after ${d.waitedSeconds}s`,
+    hint: () => 'wait for the other fetch to finish, then run the same command again',
+  },
+  INTERRUPTED: {
+    exitCode: 130,
+    message: (d) => `interrupted by ${d.signal}`,
+    hint: () => 'run the same command again; completed stages are kept and the interrupted one is redone',
+  },
+  REQUIREMENTS_MISSING: {
+    exitCode: EXIT.error,
+    message: (d) => `missing host requirement(s): ${list(d.missing)}`,
+    hint: () => "run 'rebootless doctor --install' as root",
+  },
+};

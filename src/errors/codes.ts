@@ -1,0 +1,25 @@
+// Every error rebootless reports has one of these codes. The data each code
+// carries is typed, so a message or hint can never ask for a field that the
+// thrower did not supply.
+
+export interface ErrorDataMap {
+  USAGE: { detail: string };
+  NOT_ROOT: { action: string; command: string };
+  TOOL_MISSING: { tool: string; packageName: string };
+  COMMAND_FAILED: { command: string; exitCode: number | null; signal: string | null; stderrTail: string };
+  REGISTRY_UNREACHABLE: { detail: string };
+  APT_LISTS_EMPTY: Record<string, never>;
+  PACKAGE_UNAVAILABLE: { packageName: string; version: string };
+  PACKAGE_CONTENT_MISSING: { packageName: string; path: string };
+  RELEASE_UNKNOWN: { release: string; available: string[] };
+  RELEASE_INCOMPLETE: { release: string; missing: string[] };
+  NO_DEFAULT_RELEASE: { flavor: string };
+  RELEASE_NOT_FETCHED: { release: string; cacheRoot: string };
+  MANIFEST_INVALID: { path: string; detail: string };
+  DISK_FULL: { path: string; stage: string };
+  LOCK_TIMEOUT: { lockPath: string; holderPid: number; waitedSeconds: number };
+  INTERRUPTED: { signal: string };
+  REQUIREMENTS_MISSING: { missing: string[] };
+}
+
+export type ErrorCode = keyof ErrorDataMap;

@@ -1,0 +1,5 @@
+export type { ErrorCode, ErrorDataMap } from './codes.js';
+export { catalog, EXIT } from './catalog.js';
+export type { Catalog, CatalogEntry } from './catalog.js';
+export { RebootlessError, isRebootlessError, formatLocation } from './error.js';
+export type { ErrorLocation, RebootlessErrorJson } from './error.js';

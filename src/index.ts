@@ -1,0 +1,9 @@
+// The rebootless library API.
+export * from './errors/index.js';
+export { cacheRoot, releaseDir } from './kernel/cache.js';
+export { fetchRelease, type FetchOptions, type FetchResult } from './kernel/fetch.js';
+export { loadWorkspace, listWorkspaces, type WorkspaceEntry } from './kernel/workspace.js';
+export type { KernelWorkspace } from './kernel/manifest.js';
+export { resolveRelease, listCandidates, type ReleaseCandidate } from './kernel/release.js';
+export { checkRequirements, REQUIREMENTS, type DoctorReport } from './kernel/requirements.js';
+export type { Progress } from './util/progress.js';

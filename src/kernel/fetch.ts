@@ -1,0 +1,260 @@
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RebootlessError } from '../errors/index.js';
+import { directorySize, pathExists, removePath } from '../util/fs.js';
+import { acquireLock } from '../util/lock.js';
+import { runPipeline } from '../util/pipeline.js';
+import { runCommand } from '../util/process.js';
+import type { Progress } from '../util/progress.js';
+import { runStages, type Stage, type StageRecord } from '../util/stages.js';
+import { downloadPackages, readAptKernelIndex, showPackage, type PackageInfo } from './apt.js';
+import { releaseDir } from './cache.js';
+import { readConfigValue } from './config.js';
+import { readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
+import { resolveRelease, type ReleaseCandidate } from './release.js';
+
+// `kernel fetch`: download a Debian kernel release's packages, unpack what
+// rebootless needs, prepare the source tree. Staged (see util/stages.ts) and
+// locked per release.
+
+export interface FetchOptions {
+  cacheRoot: string;
+  requested?: string;
+  progress: Progress;
+  signal?: AbortSignal;
+  lockTimeoutMs?: number;
+  jobs?: number;
+}
+
+export interface FetchResult {
+  workspace: KernelWorkspace;
+  stages: StageRecord[];
+  cached: boolean;
+}
+
+/** Where each piece lives inside a release directory. */
+export function layout(dir: string, release: string, series: string) {
+  const headersRoot = path.join(dir, 'headers');
+  return {
+    debs: path.join(dir, 'debs'),
+    vmlinuz: path.join(dir, 'image', 'boot', `vmlinuz-${release}`),
+    modulesDir: path.join(dir, 'image', 'lib', 'modules', release),
+    headersRoot,
+    headersDir: path.join(headersRoot, 'usr', 'src', `linux-headers-${release}`),
+    vmlinux: path.join(dir, 'debug', 'usr', 'lib', 'debug', 'boot', `vmlinux-${release}`),
+    systemMap: path.join(dir, 'debug', 'usr', 'lib', 'debug', 'boot', `System.map-${release}`),
+    sourceTree: path.join(dir, 'source', `linux-source-${series}`),
+  };
+}
+
+export function hostRelease(): string {
+  return os.release();
+}
+
+export async function fetchRelease(options: FetchOptions): Promise<FetchResult> {
+  const { cacheRoot, progress, signal } = options;
+  // A release named and already complete needs no apt query at all.
+  if (options.requested) {
+    const ws = await readManifest(releaseDir(cacheRoot, options.requested)).catch(() => undefined);
+    if (ws) return { workspace: ws, stages: [], cached: true };
+  }
+  const host = hostRelease();
+  const idx = await readAptKernelIndex([options.requested, host].filter((r): r is string => !!r));
+  const cand = resolveRelease(idx, { ...(options.requested ? { requested: options.requested } : {}), hostRelease: host });
+  const dir = releaseDir(cacheRoot, cand.release);
+  const existing = await readManifest(dir).catch(() => undefined);
+  if (existing && existing.debianVersion === cand.debianVersion) return { workspace: existing, stages: [], cached: true };
+
+  await fsp.mkdir(path.dirname(dir), { recursive: true });
+  const createdDir = !(await pathExists(dir));
+  const release = await acquireLock(`${dir}.lock`, {
+    timeoutMs: options.lockTimeoutMs ?? 30 * 60_000,
+    onWait: (h) => progress.log(`waiting for another fetch of ${cand.release} (pid ${h.pid}) to finish`),
+    ...(signal ? { signal } : {}),
+  });
+  try {
+    const done = await readManifest(dir).catch(() => undefined);
+    if (done && done.debianVersion === cand.debianVersion) return { workspace: done, stages: [], cached: true };
+    await fsp.mkdir(dir, { recursive: true });
+    const pkgs = await packageSet(cand);
+    const stages = fetchStages(dir, cand, pkgs, options.jobs ?? os.cpus().length);
+    let records: StageRecord[];
+    try {
+      records = await runStages(dir, stages, { progress, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      // The first fetch failing before anything completed leaves no trace.
+      if (createdDir && !(await anyStageDone(dir))) await removePath(dir);
+      throw e;
+    }
+    const ws = await readManifest(dir);
+    if (!ws) throw new RebootlessError('MANIFEST_INVALID', { path: dir, detail: 'manifest missing after the last stage' });
+    return { workspace: ws, stages: records, cached: false };
+  } finally {
+    await release();
+  }
+}
+
+async function anyStageDone(dir: string): Promise<boolean> {
+  const entries = await fsp.readdir(path.join(dir, '.stages')).catch(() => [] as string[]);
+  return entries.some((e) => e.endsWith('.done'));
+}
+
+/** The release's packages at the image's exact version: image, headers (+ common + kbuild), -dbg, source. */
+export async function packageSet(cand: ReleaseCandidate): Promise<PackageInfo[]> {
+  const v = cand.debianVersion;
+  const headers = await showPackage(cand.packages.headers, v);
+  const extra = headers.depends
+    .filter((d) => /^linux-(headers-.+-common|kbuild-.+)$/.test(d.name))
+    .map((d) => showPackage(d.name, d.relation === '=' && d.version ? d.version : v));
+  return Promise.all([
+    showPackage(cand.packages.image, v),
+    Promise.resolve(headers),
+    ...extra,
+    showPackage(cand.packages.dbg, v),
+    showPackage(cand.packages.source, v),
+  ]);
+}
+
+function debPath(debs: string, p: PackageInfo): string {
+  return path.join(debs, path.basename(p.filename) || `${p.name}_${p.version}.deb`);
+}
+
+function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number): Stage[] {
+  const L = layout(dir, cand.release, cand.series);
+  const byName = (n: string): PackageInfo => pkgs.find((p) => p.name === n) as PackageInfo;
+  const image = byName(cand.packages.image);
+  const dbg = byName(cand.packages.dbg);
+  const source = byName(cand.packages.source);
+  const headerPkgs = pkgs.filter((p) => p !== image && p !== dbg && p !== source);
+  const deb = (p: PackageInfo): string => debPath(L.debs, p);
+  const total = pkgs.reduce((a, p) => a + p.size, 0);
+
+  const extract = (p: PackageInfo, out: string, ctx: { progress: Progress; signal: AbortSignal | undefined }, members: string[] = []) =>
+    runPipeline(
+      [
+        { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(p)], sigpipeOk: members.length > 0 },
+        { file: 'tar', args: ['-x', '-C', out, ...(members.length ? ['--occurrence=1', ...members] : [])] },
+      ],
+      { onBytes: (n) => ctx.progress.bytes(n, p.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
+
+  return [
+    {
+      name: 'download',
+      output: 'debs',
+      async run(ctx) {
+        const timer = setInterval(() => {
+          void directorySize(ctx.out).then((n) => ctx.progress.bytes(n, total));
+        }, 300);
+        try {
+          await downloadPackages(ctx.out, pkgs, ctx.signal);
+        } finally {
+          clearInterval(timer);
+        }
+        // apt-get names files after the archive's Filename; check each arrived.
+        for (const p of pkgs) {
+          const f = path.join(ctx.out, path.basename(deb(p)));
+          if (!(await pathExists(f))) throw new RebootlessError('PACKAGE_CONTENT_MISSING', { packageName: p.name, path: path.basename(f) });
+        }
+      },
+    },
+    {
+      name: 'image',
+      output: 'image',
+      run: (ctx) => extract(image, ctx.out, ctx, []),
+    },
+    {
+      name: 'headers',
+      output: 'headers',
+      async run(ctx) {
+        for (const p of headerPkgs) await extract(p, ctx.out, ctx, []);
+        await relocateHeadersMakefile(path.join(ctx.out, path.relative(L.headersRoot, L.headersDir)), L.headersRoot);
+      },
+    },
+    {
+      name: 'debug',
+      output: 'debug',
+      run: (ctx) =>
+        extract(dbg, ctx.out, ctx, [
+          `./usr/lib/debug/boot/vmlinux-${cand.release}`,
+          `./usr/lib/debug/boot/System.map-${cand.release}`,
+        ]),
+    },
+    {
+      name: 'source',
+      output: 'source',
+      run: (ctx) =>
+        runPipeline(
+          [
+            { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(source)], sigpipeOk: true },
+            { file: 'tar', args: ['-x', '-O', '--occurrence=1', `./usr/src/linux-source-${cand.series}.tar.xz`], sigpipeOk: false },
+            { file: 'tar', args: ['-x', '-J', '-C', ctx.out] },
+          ],
+          { onBytes: (n) => ctx.progress.bytes(n, source.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+        ),
+    },
+    {
+      name: 'prepare',
+      async run(ctx) {
+        const config = path.join(L.headersDir, '.config');
+        const cc = (await readConfigValue(config, 'CONFIG_CC_VERSION_TEXT'))?.split(' ')[0] ?? 'gcc';
+        const make = (args: string[]) =>
+          runCommand('make', ['-C', L.sourceTree, `CC=${cc}`, ...args], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        if (ctx.resumed) await make(['mrproper']);
+        await fsp.copyFile(config, path.join(L.sourceTree, '.config'));
+        await make(['olddefconfig']);
+        await make([`-j${jobs}`, 'prepare']);
+      },
+    },
+    {
+      name: 'manifest',
+      async run() {
+        const config = path.join(L.headersDir, '.config');
+        const compiler = (await readConfigValue(config, 'CONFIG_CC_VERSION_TEXT')) ?? 'unknown';
+        for (const [what, p] of [
+          ['vmlinuz', L.vmlinuz],
+          ['vmlinux', L.vmlinux],
+          ['System.map', L.systemMap],
+          ['Module.symvers', path.join(L.headersDir, 'Module.symvers')],
+          ['modules', L.modulesDir],
+        ] as const) {
+          if (!(await pathExists(p))) throw new RebootlessError('PACKAGE_CONTENT_MISSING', { packageName: what, path: p });
+        }
+        await writeManifest(
+          {
+            release: cand.release,
+            debianVersion: cand.debianVersion,
+            flavor: cand.flavor,
+            vmlinuz: L.vmlinuz,
+            vmlinux: L.vmlinux,
+            systemMap: L.systemMap,
+            config,
+            moduleSymvers: path.join(L.headersDir, 'Module.symvers'),
+            headersDir: L.headersDir,
+            sourceTree: L.sourceTree,
+            modulesDir: L.modulesDir,
+            compiler,
+            cc: compiler.split(' ')[0] ?? 'gcc',
+            packages: pkgs.map((p) => ({ name: p.name, version: p.version })),
+            fetchedAt: new Date().toISOString(),
+          },
+          dir,
+        );
+        // The packages are unpacked; keep the cache small.
+        await removePath(L.debs);
+      },
+    },
+  ];
+}
+
+/**
+ * Debian's flavour headers Makefile includes the common headers by absolute
+ * path (/usr/src/...). Point it at the copy unpacked in this workspace.
+ */
+async function relocateHeadersMakefile(headersDir: string, finalRoot: string): Promise<void> {
+  const makefile = path.join(headersDir, 'Makefile');
+  const text = await fsp.readFile(makefile, 'utf8');
+  const fixed = text.replace(/^(include\s+)(\/usr\/src\/\S+)$/gm, (_m, inc: string, abs: string) => `${inc}${path.join(finalRoot, abs)}`);
+  if (fixed !== text) await fsp.writeFile(makefile, fixed);
+}

@@ -1,0 +1,108 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { RebootlessError } from '../errors/index.js';
+import { pathExists, writeFileAtomic } from '../util/fs.js';
+
+// The manifest of a fetched kernel workspace. Written last, so its presence
+// means every stage finished. Paths are stored relative to the release
+// directory (the cache can move) and handed out absolute.
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_SCHEMA = 1;
+
+export const PATH_FIELDS = [
+  'vmlinuz',
+  'vmlinux',
+  'systemMap',
+  'config',
+  'moduleSymvers',
+  'headersDir',
+  'sourceTree',
+  'modulesDir',
+] as const;
+export type PathField = (typeof PATH_FIELDS)[number];
+
+export interface KernelWorkspace extends Record<PathField, string> {
+  release: string;
+  debianVersion: string;
+  flavor: string;
+  /** The compiler the release was built with (CONFIG_CC_VERSION_TEXT). */
+  compiler: string;
+  /** The program kbuild must run as CC to reproduce it, e.g. `gcc-12`. */
+  cc: string;
+  packages: { name: string; version: string }[];
+  fetchedAt: string;
+}
+
+export function serializeManifest(ws: KernelWorkspace, dir: string): string {
+  const stored: Record<string, unknown> = { schema: MANIFEST_SCHEMA, ...ws };
+  for (const f of PATH_FIELDS) stored[f] = path.relative(dir, ws[f]);
+  return JSON.stringify(stored, null, 2) + '\n';
+}
+
+export function parseManifest(text: string, dir: string, file = path.join(dir, MANIFEST_FILE)): KernelWorkspace {
+  const bad = (detail: string): RebootlessError => new RebootlessError('MANIFEST_INVALID', { path: file, detail }, { location: { file } });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw bad(`not JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
+  const o = raw as Record<string, unknown>;
+  if (o.schema !== MANIFEST_SCHEMA) throw bad(`schema ${String(o.schema)} is not ${MANIFEST_SCHEMA}`);
+  const str = (k: string): string => {
+    const v = o[k];
+    if (typeof v !== 'string' || v === '') throw bad(`field '${k}' missing or not a string`);
+    return v;
+  };
+  const packages = o.packages;
+  if (!Array.isArray(packages) || !packages.every((p) => typeof p?.name === 'string' && typeof p?.version === 'string')) {
+    throw bad("field 'packages' missing or malformed");
+  }
+  const ws: KernelWorkspace = {
+    release: str('release'),
+    debianVersion: str('debianVersion'),
+    flavor: str('flavor'),
+    compiler: str('compiler'),
+    cc: str('cc'),
+    packages: (packages as { name: string; version: string }[]).map((p) => ({ name: p.name, version: p.version })),
+    fetchedAt: str('fetchedAt'),
+    vmlinuz: '',
+    vmlinux: '',
+    systemMap: '',
+    config: '',
+    moduleSymvers: '',
+    headersDir: '',
+    sourceTree: '',
+    modulesDir: '',
+  };
+  for (const f of PATH_FIELDS) {
+    const rel = str(f);
+    if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw bad(`path '${f}' leaves the workspace`);
+    ws[f] = path.join(dir, rel);
+  }
+  return ws;
+}
+
+export async function writeManifest(ws: KernelWorkspace, dir: string): Promise<void> {
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), serializeManifest(ws, dir));
+}
+
+/** Reads a manifest and checks that every path it names exists. */
+export async function readManifest(dir: string): Promise<KernelWorkspace | undefined> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ws = parseManifest(text, dir, file);
+  for (const f of PATH_FIELDS) {
+    if (!(await pathExists(ws[f]))) {
+      throw new RebootlessError('MANIFEST_INVALID', { path: file, detail: `${f} ${ws[f]} does not exist` }, { location: { file } });
+    }
+  }
+  return ws;
+}
