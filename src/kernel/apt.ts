@@ -1,4 +1,7 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { RebootlessError, isRebootlessError } from '../errors/index.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { runCommand } from '../util/process.js';
 import { parseControlStanza, parseDepends, parseMadison, type Dependency } from './apt-parse.js';
 import { DEFAULT_FLAVOR, parseReleaseName, type AptKernelIndex } from './release.js';
@@ -12,8 +15,7 @@ async function pkgnames(prefix: string): Promise<string[]> {
 
 /** Versions of every kernel package rebootless may need, in one madison call. */
 export async function readAptKernelIndex(extraReleases: string[] = [], flavor = DEFAULT_FLAVOR): Promise<AptKernelIndex> {
-  const images = await pkgnames('linux-image-');
-  const sources = await pkgnames('linux-source-');
+  const [images, sources] = await Promise.all([pkgnames('linux-image-'), pkgnames('linux-source-')]);
   const releases = new Set<string>();
   for (const name of images) {
     const m = /^linux-image-(.+)-dbg$/.exec(name);
@@ -86,4 +88,32 @@ export async function downloadPackages(dir: string, pkgs: { name: string; versio
     }
     throw e;
   }
+}
+
+const APT_STATE = ['/var/lib/apt/lists', '/etc/apt/sources.list', '/etc/apt/sources.list.d', '/var/cache/apt/pkgcache.bin'];
+
+/** Identifies the state of apt's package lists: changes whenever `apt-get update` or the sources change. */
+async function aptStateKey(): Promise<string> {
+  const parts = await Promise.all(APT_STATE.map((p) => fsp.stat(p).then((st) => `${p}:${st.mtimeMs}:${st.size}`, () => `${p}:-`)));
+  return parts.join('|');
+}
+
+/**
+ * readAptKernelIndex, remembered in `file` for as long as apt's lists are
+ * unchanged, so a warm `kernel fetch` does not pay for apt-cache (~1 s).
+ */
+export async function readAptKernelIndexCached(file: string, extraReleases: string[] = []): Promise<AptKernelIndex> {
+  const key = `${await aptStateKey()}|${[...extraReleases].sort().join(',')}`;
+  try {
+    const stored = JSON.parse(await fsp.readFile(file, 'utf8')) as { key?: string; versions?: [string, string[]][] };
+    if (stored.key === key && Array.isArray(stored.versions)) return { versions: new Map(stored.versions) };
+  } catch {
+    // no usable memo
+  }
+  const idx = await readAptKernelIndex(extraReleases);
+  if (idx.versions.size > 0) {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, JSON.stringify({ key, versions: [...idx.versions] }));
+  }
+  return idx;
 }

@@ -8,7 +8,7 @@ import { runPipeline } from '../util/pipeline.js';
 import { runCommand } from '../util/process.js';
 import type { Progress } from '../util/progress.js';
 import { runStages, type Stage, type StageRecord } from '../util/stages.js';
-import { downloadPackages, readAptKernelIndex, showPackage, type PackageInfo } from './apt.js';
+import { downloadPackages, readAptKernelIndexCached, showPackage, type PackageInfo } from './apt.js';
 import { releaseDir } from './cache.js';
 import { readConfigValue } from './config.js';
 import { readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
@@ -60,7 +60,7 @@ export async function fetchRelease(options: FetchOptions): Promise<FetchResult> 
     if (ws) return { workspace: ws, stages: [], cached: true };
   }
   const host = hostRelease();
-  const idx = await readAptKernelIndex([options.requested, host].filter((r): r is string => !!r));
+  const idx = await readAptKernelIndexCached(path.join(cacheRoot, 'apt-index.json'), [options.requested, host].filter((r): r is string => !!r));
   const cand = resolveRelease(idx, { ...(options.requested ? { requested: options.requested } : {}), hostRelease: host });
   const dir = releaseDir(cacheRoot, cand.release);
   const existing = await readManifest(dir).catch(() => undefined);

@@ -56,18 +56,24 @@ export function parseManifest(text: string, dir: string, file = path.join(dir, M
     if (typeof v !== 'string' || v === '') throw bad(`field '${k}' missing or not a string`);
     return v;
   };
+  const release = str('release');
+  const debianVersion = str('debianVersion');
+  const flavor = str('flavor');
+  const compiler = str('compiler');
+  const cc = str('cc');
+  const fetchedAt = str('fetchedAt');
   const packages = o.packages;
   if (!Array.isArray(packages) || !packages.every((p) => typeof p?.name === 'string' && typeof p?.version === 'string')) {
     throw bad("field 'packages' missing or malformed");
   }
   const ws: KernelWorkspace = {
-    release: str('release'),
-    debianVersion: str('debianVersion'),
-    flavor: str('flavor'),
-    compiler: str('compiler'),
-    cc: str('cc'),
+    release,
+    debianVersion,
+    flavor,
+    compiler,
+    cc,
     packages: (packages as { name: string; version: string }[]).map((p) => ({ name: p.name, version: p.version })),
-    fetchedAt: str('fetchedAt'),
+    fetchedAt,
     vmlinuz: '',
     vmlinux: '',
     systemMap: '',
