@@ -40,3 +40,6 @@ export function signalController(): AbortController {
   process.on('SIGTERM', onSignal);
   return ac;
 }
+
+/** How a command reports its exit code (only the CLI entry point exits). */
+export type SetExit = (code: number) => void;

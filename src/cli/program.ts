@@ -4,10 +4,10 @@ import { RebootlessError } from '../errors/index.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerKernel } from './commands/kernel.js';
-import type { CliContext } from './context.js';
+import type { CliContext, SetExit } from './context.js';
 import { reportError } from './render.js';
 
-export type SetExit = (code: number) => void;
+
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

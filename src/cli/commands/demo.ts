@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../util/progress.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
-import type { SetExit } from '../program.js';
 import { fetchWithProgress, workspaceJson } from './kernel.js';
 
 export function registerDemo(program: Command, ctx: CliContext, setExit: SetExit): void {

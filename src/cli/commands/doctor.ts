@@ -4,9 +4,8 @@ import { cacheRoot } from '../../kernel/cache.js';
 import { checkRequirements, installCommand, installPackages, type DoctorReport } from '../../kernel/requirements.js';
 import { listWorkspaces } from '../../kernel/workspace.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, SetExit } from '../context.js';
 import { paint, printJson, table } from '../render.js';
-import type { SetExit } from '../program.js';
 
 export function renderDoctor(r: DoctorReport, color: boolean): string {
   const rows = [['REQUIREMENT', 'STATUS', 'VERSION', 'FOR']];

@@ -4,9 +4,8 @@ import { fetchRelease, type FetchResult } from '../../kernel/fetch.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
 import { formatDuration } from '../../util/progress.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, SetExit } from '../context.js';
 import { printJson, table } from '../render.js';
-import type { SetExit } from '../program.js';
 
 /** The stable JSON shape of `kernel show`. */
 export function workspaceJson(ws: KernelWorkspace) {

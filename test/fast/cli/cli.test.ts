@@ -69,7 +69,7 @@ describe('cli', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'REGISTRY_UNREACHABLE' } });
     expect(readdirSync(path.join(cache, 'kernels'))).toEqual([]);
     const text = await cli(['kernel', 'fetch']);
-    expect(text.stderr).toMatch(/could not be reached.*\n  hint: /);
+    expect(text.stderr).toMatch(/could not be reached.*\n {2}hint: /);
   });
 
   it('doctor reports every requirement with found/missing and version', async () => {

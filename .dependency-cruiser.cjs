@@ -1,0 +1,52 @@
+// The layer rules of ARCHITECTURE.md: each folder under src/ may import only
+// the folders listed for it. Checked by `npm run lint`.
+const allowed = {
+  errors: [],
+  util: ['errors'],
+  elf: ['errors', 'util'],
+  'arch/x86_64': ['elf', 'errors', 'util'],
+  diff: ['elf', 'arch/x86_64', 'errors', 'util'],
+  klp: ['diff', 'elf', 'arch/x86_64', 'errors', 'util'],
+  kernel: ['util', 'elf', 'errors'],
+  kbuild: ['util', 'kernel', 'errors', 'elf'],
+  build: ['kernel', 'kbuild', 'diff', 'klp', 'elf', 'arch/x86_64', 'errors', 'util'],
+  runtime: ['util', 'elf', 'errors'],
+  vm: ['util', 'kernel', 'errors', 'elf'],
+};
+
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const layerRules = Object.entries(allowed).map(([layer, deps]) => ({
+  name: `layer-${layer.replace('/', '-')}`,
+  comment: `src/${layer} may import only: ${deps.length ? deps.join(', ') : 'nothing'} (ARCHITECTURE.md)`,
+  severity: 'error',
+  from: { path: `^src/${esc(layer)}/` },
+  to: {
+    path: '^src/',
+    pathNot: [`^src/${esc(layer)}/`, ...deps.map((d) => `^src/${esc(d)}/`)],
+  },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'nothing-imports-cli',
+      comment: 'nothing imports src/cli',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
