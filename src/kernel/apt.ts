@@ -79,6 +79,11 @@ export async function downloadPackages(dir: string, pkgs: { name: string; versio
   } catch (e) {
     if (isRebootlessError(e) && e.code === 'COMMAND_FAILED') {
       const text = (e.data as { stderrTail: string }).stderrTail;
+      const gone = /404\s+Not Found.*?([a-z0-9.+-]+)_([^_]+)_\w+\.deb/i.exec(text) ?? (/404\s+Not Found/i.test(text) ? [] : null);
+      if (gone) {
+        // apt's lists are older than the archive: the file was replaced or removed
+        throw new RebootlessError('PACKAGE_UNAVAILABLE', { packageName: gone[1] ?? pkgs.map((p) => p.name).join(' '), version: gone[2] ?? '' });
+      }
       const net = NETWORK_FAILURE.exec(text);
       if (net) throw new RebootlessError('REGISTRY_UNREACHABLE', { detail: text.split('\n').find((l) => NETWORK_FAILURE.test(l))?.trim() ?? net[0] });
       const missing = /Version '([^']+)' for '([^']+)' was not found|Unable to locate package (\S+)/.exec(text);

@@ -169,7 +169,8 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
       output: 'headers',
       async run(ctx) {
         for (const p of headerPkgs) await extract(p, ctx.out, ctx, []);
-        await relocateHeadersMakefile(path.join(ctx.out, path.relative(L.headersRoot, L.headersDir)), L.headersRoot);
+        const under = path.relative(L.headersRoot, L.headersDir);
+        await relocateHeadersMakefile(path.join(ctx.out, under), `/${under}`);
       },
     },
     {
@@ -250,11 +251,14 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
 
 /**
  * Debian's flavour headers Makefile includes the common headers by absolute
- * path (/usr/src/...). Point it at the copy unpacked in this workspace.
+ * path (/usr/src/...). Point it at the copy unpacked beside it, relative to
+ * the Makefile itself, so the workspace works wherever the cache lives.
  */
-async function relocateHeadersMakefile(headersDir: string, finalRoot: string): Promise<void> {
+async function relocateHeadersMakefile(headersDir: string, headersUnderRoot: string): Promise<void> {
   const makefile = path.join(headersDir, 'Makefile');
   const text = await fsp.readFile(makefile, 'utf8');
-  const fixed = text.replace(/^(include\s+)(\/usr\/src\/\S+)$/gm, (_m, inc: string, abs: string) => `${inc}${path.join(finalRoot, abs)}`);
+  const fixed = text.replace(/^(include\s+)(\/usr\/src\/\S+)$/gm, (_m, inc: string, abs: string) =>
+    `${inc}$(dir $(lastword $(MAKEFILE_LIST)))${path.posix.relative(headersUnderRoot, abs)}`,
+  );
   if (fixed !== text) await fsp.writeFile(makefile, fixed);
 }

@@ -3,6 +3,7 @@ import { formatDuration } from '../../util/progress.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 import { fetchWithProgress, workspaceJson } from './kernel.js';
+import { ensureRequirements, refreshAptLists } from './requirements.js';
 
 export function registerDemo(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
@@ -12,7 +13,11 @@ export function registerDemo(program: Command, ctx: CliContext, setExit: SetExit
     .action(async (opts: { json?: boolean }) => {
       const json = opts.json === true;
       const t0 = Date.now();
-      const r = await fetchWithProgress(ctx, undefined, json);
+      await ensureRequirements(ctx, json);
+      const r = await fetchWithProgress(ctx, undefined, json).catch(async (e: unknown) => {
+        if (await refreshAptLists(e)) return fetchWithProgress(ctx, undefined, json);
+        throw e;
+      });
       const took = Date.now() - t0;
       if (json) {
         printJson(ctx.io.stdout, { workspace: workspaceJson(r.workspace), cached: r.cached, stages: r.stages, ms: took, next: 'build' });
