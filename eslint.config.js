@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bench/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     // Only the CLI layer prints or exits.
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],

@@ -52,7 +52,7 @@ export function registerKernel(program: Command, ctx: CliContext, setExit: SetEx
 
   kernel
     .command('fetch')
-    .description('download, unpack and prepare a Debian kernel release (default: the host release, else the newest cloud-amd64)')
+    .description("download, unpack and prepare a Debian kernel release (default: the host's release if Debian has it, else the newest cloud-amd64 release of the series Debian's metapackage points at)")
     .argument('[release]', 'kernel release, e.g. 6.1.0-57-cloud-amd64')
     .option('--json', 'print the workspace as JSON')
     .action(async (release: string | undefined, opts: { json?: boolean }) => {

@@ -1,0 +1,10 @@
+// `npm run bench`: prints figures; nothing here is asserted.
+import { benchKernelFetch } from './kernel-fetch.js';
+
+const benches: [string, () => Promise<void>][] = [['kernel fetch', benchKernelFetch]];
+const only = process.argv.slice(2);
+for (const [name, run] of benches) {
+  if (only.length && !only.some((o) => name.includes(o))) continue;
+  console.log(`== ${name}`);
+  await run();
+}
