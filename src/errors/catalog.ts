@@ -1,26 +1,14 @@
-import type { ErrorCode, ErrorDataMap } from './codes.js';
+import type { Catalog, CatalogEntry, CatalogPart } from './catalog-types.js';
+import type { CoreErrorData } from './codes.js';
+import { elfCatalog } from './elf-catalog.js';
+import { EXIT } from './exit.js';
+import { list } from './format.js';
+import { vmCatalog } from './vm-catalog.js';
 
-export interface CatalogEntry<C extends ErrorCode> {
-  /** Process exit code the CLI uses for this error. */
-  exitCode: number;
-  message: (data: ErrorDataMap[C]) => string;
-  hint: (data: ErrorDataMap[C]) => string;
-}
+export type { Catalog, CatalogEntry, CatalogPart };
+export { EXIT };
 
-export type Catalog = { [C in ErrorCode]: CatalogEntry<C> };
-
-export const EXIT = {
-  ok: 0,
-  error: 1,
-  unpatchable: 2,
-  noChange: 3,
-  usage: 64,
-} as const;
-
-const list = (items: string[], max = 12): string =>
-  items.length === 0 ? '(none)' : items.slice(0, max).join(', ') + (items.length > max ? `, … (${items.length - max} more)` : '');
-
-export const catalog: Catalog = {
+const coreCatalog: CatalogPart<CoreErrorData> = {
   USAGE: {
     exitCode: EXIT.usage,
     message: (d) => d.detail,
@@ -99,7 +87,7 @@ export const catalog: Catalog = {
     hint: () => 'wait for the other fetch to finish, then run the same command again',
   },
   INTERRUPTED: {
-    exitCode: 130,
+    exitCode: EXIT.interrupted,
     message: (d) => `interrupted by ${d.signal}`,
     hint: () => 'run the same command again; completed stages are kept and the interrupted one is redone',
   },
@@ -109,3 +97,5 @@ export const catalog: Catalog = {
     hint: () => "run 'rebootless doctor --install' as root",
   },
 };
+
+export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog };

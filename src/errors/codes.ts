@@ -2,7 +2,10 @@
 // carries is typed, so a message or hint can never ask for a field that the
 // thrower did not supply.
 
-export interface ErrorDataMap {
+import type { ElfErrorData } from './elf-codes.js';
+import type { VmErrorData } from './vm-codes.js';
+
+export interface CoreErrorData {
   USAGE: { detail: string };
   NOT_ROOT: { action: string; command: string };
   TOOL_MISSING: { tool: string; packageName: string };
@@ -21,5 +24,8 @@ export interface ErrorDataMap {
   INTERRUPTED: { signal: string };
   REQUIREMENTS_MISSING: { missing: string[] };
 }
+
+/** Every code with its data; each domain keeps its own codes in its own file. */
+export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData {}
 
 export type ErrorCode = keyof ErrorDataMap;
