@@ -136,7 +136,11 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(p)], sigpipeOk: members.length > 0 },
         { file: 'tar', args: ['-x', '-C', out, ...(members.length ? ['--occurrence=1', ...members] : [])] },
       ],
-      { onBytes: (n) => ctx.progress.bytes(n, p.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      {
+        // With a member list only part of the archive is read: the total is unknown.
+        onBytes: (n) => ctx.progress.bytes(n, members.length ? undefined : p.installedSize),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
     );
 
   return [

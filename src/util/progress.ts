@@ -68,7 +68,7 @@ export function createTtyProgress(out: Writable, now: () => number = Date.now): 
   let timer: NodeJS.Timeout | undefined;
   const draw = (): void => {
     const line = `  ${current}${detail ? ` ${detail}` : ''}${bytesText ? `  ${bytesText}` : ''}  ${formatDuration(now() - started)}`;
-    const width = out.columns ?? 100;
+    const width = out.columns !== undefined && out.columns >= 20 ? out.columns : 100;
     out.write(`\r\x1b[K${line.slice(0, width - 1)}`);
   };
   const clear = (): void => {
