@@ -4,6 +4,7 @@ import { RebootlessError } from '../errors/index.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerKernel } from './commands/kernel.js';
+import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
 import { reportError } from './render.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
     .exitOverride();
   registerDoctor(program, ctx, setExit);
   registerKernel(program, ctx, setExit);
+  registerVm(program, ctx, setExit);
   registerDemo(program, ctx, setExit);
   for (const c of program.commands) {
     c.exitOverride();

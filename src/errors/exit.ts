@@ -5,5 +5,9 @@ export const EXIT = {
   unpatchable: 2,
   noChange: 3,
   usage: 64,
+  /** The guest kernel crashed, oopsed or warned (VM harness). */
+  kernelTrouble: 90,
+  /** A VM boot or command ran out of time (as coreutils `timeout`). */
+  timeout: 124,
   interrupted: 130,
 } as const;

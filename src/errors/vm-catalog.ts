@@ -1,4 +1,62 @@
 import type { CatalogPart } from './catalog-types.js';
+import { EXIT } from './exit.js';
+import { list } from './format.js';
 import type { VmErrorData } from './vm-codes.js';
 
-export const vmCatalog: CatalogPart<VmErrorData> = {};
+const indent = (text: string): string => text.split('\n').map((l) => `    ${l}`).join('\n');
+
+export const vmCatalog: CatalogPart<VmErrorData> = {
+  VM_NO_RELEASE: {
+    exitCode: EXIT.error,
+    message: (d) => (d.fetched.length === 0 ? 'no kernel release has been fetched' : `several kernel releases are fetched (${list(d.fetched)}); which one?`),
+    hint: (d) => (d.fetched.length === 0 ? "run 'rebootless kernel fetch' first" : 'name one with --kernel RELEASE'),
+  },
+  VM_MODULE_UNKNOWN: {
+    exitCode: EXIT.error,
+    message: (d) => `no module '${d.name}' in ${d.release}${d.close.length ? `; close names: ${list(d.close)}` : ''}`,
+    hint: () => 'module names are file names without .ko (dashes and underscores are the same); see modules.dep of the release',
+  },
+  VM_PATH_COLLISION: {
+    exitCode: EXIT.usage,
+    message: (d) => `two things want guest path ${d.guestPath}: ${d.first} and ${d.second}`,
+    hint: () => 'give each --file its own guest path with HOST:GUEST',
+  },
+  VM_FILE_MISSING: {
+    exitCode: EXIT.usage,
+    message: (d) => `file ${d.path} does not exist or is not a regular file`,
+    hint: () => 'check the HOST part of --file HOST[:GUEST]',
+  },
+  VM_CLI_NOT_BUILT: {
+    exitCode: EXIT.error,
+    message: (d) => `--with-cli needs the built CLI, but ${d.path} is missing`,
+    hint: () => "run 'npm run build' (npm ci does it) in the rebootless checkout",
+  },
+  VM_BOOT_TIMEOUT: {
+    exitCode: EXIT.timeout,
+    message: (d) => `the VM did not come up within ${d.seconds}s; last console lines:\n${indent(d.consoleTail)}`,
+    hint: () => 'raise --boot-timeout (software emulation is slow on a busy machine), or read the console lines for a boot failure',
+  },
+  VM_COMMAND_TIMEOUT: {
+    exitCode: EXIT.timeout,
+    message: (d) => `the command did not finish within ${d.seconds}s and the VM was killed: ${d.command}`,
+    hint: () => 'raise --timeout, or make the command finish on its own',
+  },
+  VM_KERNEL_TROUBLE: {
+    exitCode: EXIT.kernelTrouble,
+    message: (d) => `the guest kernel reported trouble (${d.kinds.join(', ')}):\n${indent(d.excerpt)}`,
+    hint: () => 'read the console excerpt; a WARNING alone can be accepted with --allow-warn',
+  },
+  VM_EXITED: {
+    exitCode: EXIT.error,
+    message: (d) =>
+      `QEMU exited unexpectedly (${d.signal ? `signal ${d.signal}` : `exit ${String(d.exitCode)}`})` +
+      (d.stderrTail ? `:\n${indent(d.stderrTail)}` : '') +
+      (d.consoleTail ? `\n  last console lines:\n${indent(d.consoleTail)}` : ''),
+    hint: () => 'check that qemu-system-x86 works (rebootless doctor) and that the machine has free memory',
+  },
+  VM_STOPPED: {
+    exitCode: EXIT.error,
+    message: () => 'the VM was already stopped',
+    hint: () => 'start a new VM for further commands',
+  },
+};

@@ -1,3 +1,13 @@
 // Error codes of the VM harness (src/vm).
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface VmErrorData {}
+export interface VmErrorData {
+  VM_NO_RELEASE: { fetched: string[] };
+  VM_MODULE_UNKNOWN: { name: string; release: string; close: string[] };
+  VM_PATH_COLLISION: { guestPath: string; first: string; second: string };
+  VM_FILE_MISSING: { path: string };
+  VM_CLI_NOT_BUILT: { path: string };
+  VM_BOOT_TIMEOUT: { seconds: number; consoleTail: string };
+  VM_COMMAND_TIMEOUT: { seconds: number; command: string };
+  VM_KERNEL_TROUBLE: { kinds: string[]; excerpt: string };
+  VM_EXITED: { exitCode: number | null; signal: string | null; consoleTail: string; stderrTail: string };
+  VM_STOPPED: Record<string, never>;
+}

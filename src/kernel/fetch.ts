@@ -166,7 +166,11 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
     {
       name: 'image',
       output: 'image',
-      run: (ctx) => extract(image, ctx.out, ctx, []),
+      async run(ctx) {
+        await extract(image, ctx.out, ctx, []);
+        // Debian's package leaves modules.dep to depmod at install time.
+        await runCommand('depmod', ['-b', ctx.out, cand.release], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      },
     },
     {
       name: 'headers',

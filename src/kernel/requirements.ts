@@ -28,6 +28,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: 'busybox-static', packageName: 'busybox-static', purpose: 'VM userland' },
   { name: 'apt-get', packageName: 'apt', command: 'apt-get', purpose: 'download Debian kernel packages' },
   { name: 'dpkg-deb', packageName: 'dpkg', command: 'dpkg-deb', purpose: 'unpack Debian packages' },
+  { name: 'kmod', packageName: 'kmod', command: 'depmod', purpose: 'module dependency lists for the VM' },
 ];
 
 export interface RequirementStatus {

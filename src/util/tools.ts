@@ -23,6 +23,8 @@ export const TOOLS: readonly ToolInfo[] = [
   { tool: 'dpkg-deb', packageName: 'dpkg' },
   { tool: 'dpkg-query', packageName: 'dpkg' },
   { tool: 'readelf', packageName: 'binutils' },
+  { tool: 'depmod', packageName: 'kmod' },
+  { tool: 'ldd', packageName: 'libc-bin' },
 ];
 
 export function packageForTool(tool: string): string {
