@@ -1,7 +1,11 @@
 // `npm run bench`: prints figures; nothing here is asserted.
 import { benchKernelFetch } from './kernel-fetch.js';
+import { benchVm } from './vm.js';
 
-const benches: [string, () => Promise<void>][] = [['kernel fetch', benchKernelFetch]];
+const benches: [string, () => Promise<void>][] = [
+  ['kernel fetch', benchKernelFetch],
+  ['vm', benchVm],
+];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.some((o) => name.includes(o))) continue;

@@ -7,3 +7,6 @@ export type { KernelWorkspace } from './kernel/manifest.js';
 export { resolveRelease, listCandidates, type ReleaseCandidate } from './kernel/release.js';
 export { checkRequirements, REQUIREMENTS, type DoctorReport } from './kernel/requirements.js';
 export type { Progress } from './util/progress.js';
+export { Vm, type VmStartOptions, type CommandResult, type VmReport } from './vm/session.js';
+export { runInVm, type VmRunOptions, type VmRunResult } from './vm/run.js';
+export type { Trouble, TroubleKind } from './vm/console-scan.js';

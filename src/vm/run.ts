@@ -57,9 +57,12 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
     ...(o.cpus ? { cpus: o.cpus } : {}),
     ...(o.bootTimeoutMs ? { bootTimeoutMs: o.bootTimeoutMs } : {}),
     ...(o.onConsole ? { onConsole: o.onConsole } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const abort = (): void => void vm.stop();
   o.signal?.addEventListener('abort', abort, { once: true });
+  // a signal that came while the VM booted has no listener to tell
+  if (o.signal?.aborted) abort();
   try {
     const r = await vm.run(o.command, { ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.onOutput ? { onOutput: o.onOutput } : {}) });
     // let late console lines (a WARNING right after the command) arrive

@@ -30,6 +30,8 @@ export interface VmStartOptions {
   bootTimeoutMs?: number;
   /** Console text as it arrives. */
   onConsole?: (chunk: string) => void;
+  /** Aborting during boot kills QEMU and fails the start with INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 export interface CommandResult {
@@ -64,6 +66,14 @@ interface Pending {
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** Length of the longest suffix of `buf` that is a proper prefix of `marker`. */
+export function partialMarkerLength(buf: Buffer, marker: Buffer): number {
+  for (let k = Math.min(marker.length - 1, buf.length); k > 0; k--) {
+    if (buf.subarray(buf.length - k).equals(marker.subarray(0, k))) return k;
+  }
+  return 0;
+}
 
 /** Removes work directories of VMs whose process is gone (killed with -9). */
 async function sweepStaleWorkDirs(): Promise<void> {
@@ -160,7 +170,10 @@ export class Vm {
     child.stderr?.on('data', (c: Buffer) => (vm.stderr = (vm.stderr + c.toString()).slice(-8192)));
     child.once('exit', () => vm.onExit());
     const bootTimeoutMs = o.bootTimeoutMs ?? 120_000;
+    const onAbort = (): void => vm.readyWaiter?.reject(new RebootlessError('INTERRUPTED', { signal: String(o.signal?.reason ?? 'SIGINT') }));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (o.signal?.aborted) throw new RebootlessError('INTERRUPTED', { signal: String(o.signal.reason ?? 'SIGINT') });
       const deadline = Date.now() + bootTimeoutMs;
       const sock = await connectWithRetry(agentSocket, child, deadline).catch((e: unknown) => {
         throw vm.exited ? vm.exitError() : e;
@@ -172,6 +185,8 @@ export class Vm {
     } catch (e) {
       await vm.kill();
       throw e;
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
     }
     (vm as { bootMs: number }).bootMs = Date.now() - t0;
     return vm;
@@ -224,8 +239,8 @@ export class Vm {
     const head = Buffer.from(`${MARK}RBL-END ${this.nonce} `);
     const at = this.buf.indexOf(head);
     if (at < 0) {
-      // keep what could be the start of a marker
-      const safe = Math.max(0, this.buf.length - head.length);
+      // hold back only a tail that could be the start of a marker
+      const safe = this.buf.length - partialMarkerLength(this.buf, head);
       this.emit(p, this.buf.subarray(0, safe));
       this.buf = this.buf.subarray(safe);
       return;
