@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { RebootlessError } from '../errors/index.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerDiff } from './commands/diff.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
   registerDoctor(program, ctx, setExit);
   registerKernel(program, ctx, setExit);
   registerVm(program, ctx, setExit);
+  registerDiff(program, ctx, setExit);
   registerDemo(program, ctx, setExit);
   for (const c of program.commands) {
     c.exitOverride();

@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { diffObjects, type DiffResult } from '../src/diff/index.js';
+import { parseElf } from '../src/elf/parse.js';
+import { compileObject } from '../src/kbuild/compile.js';
+import { createSnapshot, replaceFile } from '../src/kbuild/snapshot.js';
+import { cacheRoot } from '../src/kernel/cache.js';
+import { fetchRelease } from '../src/kernel/fetch.js';
+import { formatBytes, formatDuration, silentProgress } from '../src/util/progress.js';
+
+// Issue 5: time and peak memory to diff the largest TU pair of fs/ — fs/namei.o
+// against the same file with a one-line change, both compiled by kbuild in a
+// snapshot of the prepared tree (compile times reported apart). The diff runs in
+// a child process of its own, so its peak RSS is the differ's and not the
+// compiles' or the bench's. Figures only; nothing is asserted.
+
+const SOURCE = 'fs/namei.c';
+const OBJECT = 'fs/namei.o';
+const ROUNDS = 5;
+const SELF = fileURLToPath(import.meta.url);
+
+interface ChildReport {
+  baselineRss: number;
+  readMs: number;
+  parseMs: number;
+  diffMs: number[];
+  maxRss: number;
+  heapUsed: number;
+  verdict: string;
+  changed: string[];
+  functions: number;
+}
+
+/** In the child: read, parse and diff ROUNDS times; print one JSON line. */
+function measure(origPath: string, patchedPath: string): void {
+  const baselineRss = process.memoryUsage().rss;
+  let t = performance.now();
+  const [ob, pb] = [readFileSync(origPath), readFileSync(patchedPath)];
+  const readMs = performance.now() - t;
+  t = performance.now();
+  const orig = parseElf(ob, { file: origPath });
+  const patched = parseElf(pb, { file: patchedPath });
+  const parseMs = performance.now() - t;
+  const diffMs: number[] = [];
+  let r: DiffResult | undefined;
+  for (let i = 0; i < ROUNDS; i++) {
+    // every round from freshly parsed models, so lazily loaded section data is counted each time
+    const o = i === 0 ? orig : parseElf(ob, { file: origPath });
+    const p = i === 0 ? patched : parseElf(pb, { file: patchedPath });
+    t = performance.now();
+    r = diffObjects(o, p);
+    diffMs.push(performance.now() - t);
+  }
+  const report: ChildReport = {
+    baselineRss,
+    readMs,
+    parseMs,
+    diffMs,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    heapUsed: process.memoryUsage().heapUsed,
+    verdict: r?.verdict ?? '',
+    changed: (r?.functions ?? []).filter((f) => f.status !== 'same').map((f) => `${f.name} ${f.status}`),
+    functions: r?.functions.length ?? 0,
+  };
+  console.log(JSON.stringify(report));
+}
+
+export async function benchDiff(): Promise<void> {
+  const { workspace: ws } = await fetchRelease({ cacheRoot: cacheRoot(), progress: silentProgress });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rb-bench-diff-'));
+  try {
+    let t = performance.now();
+    const tree = await createSnapshot(ws.sourceTree, path.join(tmp, 'tree'));
+    console.log(`snapshot of the prepared tree: ${formatDuration(performance.now() - t)}`);
+
+    t = performance.now();
+    const origPath = path.join(tmp, 'namei.orig.o');
+    copyFileSync(await compileObject(tree, OBJECT, { cc: ws.cc, jobs: 2 }), origPath);
+    console.log(`compile ${OBJECT} (orig, fresh snapshot: builds objtool and friends first): ${formatDuration(performance.now() - t)}`);
+
+    const text = readFileSync(path.join(tree, SOURCE), 'utf8');
+    const marker = text.indexOf('int vfs_readlink(');
+    const at = text.indexOf('return -EINVAL;', marker);
+    if (marker < 0 || at < 0) throw new Error(`${SOURCE}: the line to change is not there`);
+    await replaceFile(tree, SOURCE, `${text.slice(0, at)}return -ENOLINK;${text.slice(at + 'return -EINVAL;'.length)}`);
+    t = performance.now();
+    const patchedPath = path.join(tmp, 'namei.patched.o');
+    copyFileSync(await compileObject(tree, OBJECT, { cc: ws.cc, jobs: 2 }), patchedPath);
+    console.log(`compile ${OBJECT} (patched, one line changed in vfs_readlink): ${formatDuration(performance.now() - t)}`);
+    console.log(`object sizes: orig ${formatBytes(statSync(origPath).size)}, patched ${formatBytes(statSync(patchedPath).size)}`);
+
+    const out = execFileSync(process.execPath, ['--import', 'tsx', SELF, '--measure', origPath, patchedPath], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const rep = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ChildReport;
+    const sorted = [...rep.diffMs].sort((a, b) => a - b);
+    console.log(`read both objects: ${formatDuration(rep.readMs)}; parse both: ${formatDuration(rep.parseMs)}`);
+    console.log(`diffObjects (${rep.functions} functions): first ${formatDuration(rep.diffMs[0] ?? 0)}, median of ${ROUNDS} ${formatDuration(sorted[Math.floor(ROUNDS / 2)] ?? 0)}, min ${formatDuration(sorted[0] ?? 0)}`);
+    console.log(`peak RSS of the diff process: ${formatBytes(rep.maxRss)} (node alone before reading: ${formatBytes(rep.baselineRss)}; heap in use at the end: ${formatBytes(rep.heapUsed)})`);
+    console.log(`verdict: ${rep.verdict}; not same: ${rep.changed.join(', ') || 'none'}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === SELF) {
+  const i = process.argv.indexOf('--measure');
+  if (i > 0) measure(process.argv[i + 1] as string, process.argv[i + 2] as string);
+  else await benchDiff();
+}

@@ -1,0 +1,92 @@
+import iced from 'iced-x86';
+
+// Instruction boundaries and a disassembly line per instruction, from the
+// iced-x86 decoder (WebAssembly; every decoder, instruction and formatter it
+// hands out must be freed).
+
+export interface Instruction {
+  /** Offset in the code given (not an address). */
+  offset: number;
+  length: number;
+  /** GNU assembler syntax, as objdump -d writes it (near enough to read; not byte-exact with objdump). */
+  text: string;
+  /** The bytes do not decode as an instruction (data in a text section, or a cut-off tail). */
+  invalid: boolean;
+}
+
+export interface DecodeOptions {
+  /** Address of code[0]: branch targets in `text` are shown relative to it (default 0). */
+  address?: bigint;
+  /**
+   * Offsets where decoding must restart (function starts): objdump restarts at
+   * every symbol, so a decode that lost sync in data resynchronises there too.
+   */
+  starts?: readonly number[];
+  /** Skip formatting `text` (faster when only boundaries are needed). */
+  text?: boolean;
+}
+
+/** GNU syntax with objdump's habits: lower-case hex, short branch targets, rip-relative displacements. */
+function objdumpLikeFormatter(): iced.Formatter {
+  const f = new iced.Formatter(iced.FormatterSyntax.Gas);
+  f.uppercaseHex = false;
+  f.branchLeadingZeros = false;
+  f.ripRelativeAddresses = true;
+  f.showZeroDisplacements = true;
+  f.smallHexNumbersInDecimal = false;
+  f.showUselessPrefixes = true;
+  f.spaceAfterOperandSeparator = false;
+  return f;
+}
+
+export function decodeInstructions(code: Uint8Array, options: DecodeOptions = {}): Instruction[] {
+  const address = options.address ?? 0n;
+  const starts = [...new Set(options.starts ?? [])].filter((s) => s > 0 && s < code.length).sort((a, b) => a - b);
+  const wantText = options.text !== false;
+  const out: Instruction[] = [];
+  const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
+  const formatter = wantText ? objdumpLikeFormatter() : undefined;
+  const insn = new iced.Instruction();
+  try {
+    decoder.ip = address;
+    let nextStart = 0;
+    let position = 0;
+    while (position < code.length) {
+      while (nextStart < starts.length && (starts[nextStart] as number) <= position) nextStart++;
+      decoder.position = position;
+      decoder.ip = address + BigInt(position);
+      decoder.decodeOut(insn);
+      let length = insn.length;
+      const limit = nextStart < starts.length ? (starts[nextStart] as number) : code.length;
+      const invalid = insn.isInvalid;
+      // an invalid decode consumes one byte, as objdump's "(bad)"; nothing runs over a restart point
+      if (invalid || length <= 0) length = 1;
+      if (position + length > limit) length = limit - position;
+      out.push({ offset: position, length, text: formatter && !invalid ? formatter.format(insn) : invalid ? '(bad)' : '', invalid: invalid || position + insn.length > limit });
+      position += length;
+    }
+  } finally {
+    insn.free();
+    formatter?.free();
+    decoder.free();
+  }
+  return out;
+}
+
+/** Offsets where instructions start. */
+export function instructionBoundaries(code: Uint8Array, starts?: readonly number[]): number[] {
+  return decodeInstructions(code, { text: false, ...(starts ? { starts } : {}) }).map((i) => i.offset);
+}
+
+/** The instruction covering `offset` (binary search over decoded instructions). */
+export function findInstructionAt(insns: readonly Instruction[], offset: number): Instruction | undefined {
+  let lo = 0;
+  let hi = insns.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((insns[mid] as Instruction).offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  const i = insns[lo - 1];
+  return i && offset < i.offset + i.length ? i : undefined;
+}

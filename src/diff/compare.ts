@@ -1,0 +1,231 @@
+import { decodeInstructions, type Instruction } from '../arch/x86_64/instructions.js';
+import { maskRelocatedBytes, relocationType } from '../arch/x86_64/relocations.js';
+import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
+import type { ElfIndex } from '../elf/lookup.js';
+import type { ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
+import { resolveRelaTarget, type Twins } from './correlate.js';
+import { baseName, isSpecialStatic } from './names.js';
+import type { CallSite, InstructionDiff } from './types.js';
+
+// Position-independent comparison: instruction bytes with relocated fields
+// masked, plus what each relocation points at, by name (twin-resolved) and
+// offset, or by content for anonymous strings and constants.
+
+export interface Side {
+  role: 'orig' | 'patched';
+  idx: ElfIndex;
+  twins: Twins;
+}
+
+/** Helpers whose arguments include __LINE__ (warnings, printk, might_sleep and friends). */
+const LINE_HELPERS = new Set([
+  '__might_sleep',
+  '__might_resched',
+  '__might_fault',
+  '__cant_sleep',
+  '__cant_migrate',
+  'warn_slowpath_fmt',
+  '__warn_printk',
+  '_printk',
+  'printk',
+  'lockdep_rcu_suspicious',
+  '__dynamic_pr_debug',
+  'ftrace_likely_update',
+]);
+
+/** The name a symbol is known by on both sides. */
+export function canonicalName(sym: ElfSymbol, side: Side): string {
+  if (isSpecialStatic(sym)) return `special:${baseName(sym.name)}`;
+  if (sym.section === null) return sym.name; // undefined or absolute: the same name is the same thing
+  if (side.role === 'orig') {
+    const twin = side.twins.forward.get(sym);
+    return twin ? twin.name : `orig-only:${sym.name}`;
+  }
+  return side.twins.backward.has(sym) || sym.type === STT_SECTION ? sym.name : `patched-only:${sym.name}`;
+}
+
+function cString(data: Uint8Array, at: number): string {
+  let end = at;
+  while (end < data.length && data[end] !== 0) end++;
+  return Buffer.from(data.subarray(at, end)).toString('latin1');
+}
+
+/** What a relocation at `field` (ending its instruction at `insnEnd`) really points at. */
+export function targetIdentity(r: ElfRela, side: Side, field: bigint, insnEnd: bigint): string {
+  const info = relocationType(r.type);
+  const adjust = info?.pcRelative ? insnEnd - field : 0n;
+  const sym = r.symbol;
+  const kind = `${info?.name ?? r.type}`;
+  // section symbols and local labels (`.LC3` into merged constants) say only "this place in that section"
+  if ((sym.type === STT_SECTION || sym.type === STT_NOTYPE) && sym.section) {
+    const sec = sym.section;
+    const target = sym.value + r.addend + adjust;
+    const inner = side.idx.findSymbolContaining(sec, target);
+    if (inner && inner.type !== STT_SECTION) return `${kind}:${canonicalName(inner, side)}+${target - inner.value}`;
+    if ((sec.flags & SHF_STRINGS) !== 0n && sec.type !== SHT_NOBITS) return `${kind}:str:${JSON.stringify(cString(sec.data, Number(target)))}`;
+    if ((sec.flags & SHF_MERGE) !== 0n && sec.entsize > 0 && sec.type !== SHT_NOBITS) {
+      const at = Number(target);
+      return `${kind}:const:${Buffer.from(sec.data.subarray(at, at + sec.entsize)).toString('hex')}`;
+    }
+    return `${kind}:section:${sec.name}+${target}`;
+  }
+  return `${kind}:${canonicalName(sym, side)}+${r.addend + adjust}`;
+}
+
+interface Code {
+  bytes: Uint8Array;
+  masked: Uint8Array;
+  insns: Instruction[];
+  /** relocations by offset relative to the function start */
+  relas: ElfRela[];
+  start: bigint;
+}
+
+export function codeOf(fn: ElfSymbol, side: Side): Code {
+  const sec = fn.section as ElfSection;
+  const start = fn.value;
+  const bytes = sec.type === SHT_NOBITS ? new Uint8Array(fn.size) : sec.data.subarray(Number(start), Number(start) + fn.size);
+  const relas = side.idx.findRelasInRange(sec, start, start + BigInt(fn.size));
+  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns: decodeInstructions(bytes, { text: false }), relas, start };
+}
+
+function relasIn(code: Code, insn: Instruction): ElfRela[] {
+  const lo = code.start + BigInt(insn.offset);
+  const hi = lo + BigInt(insn.length);
+  return code.relas.filter((r) => r.offset >= lo && r.offset < hi);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+}
+
+function insnIdentity(code: Code, insn: Instruction, side: Side): string[] {
+  const end = code.start + BigInt(insn.offset + insn.length);
+  return relasIn(code, insn).map((r) => `${r.offset - code.start - BigInt(insn.offset)}:${targetIdentity(r, side, r.offset, end)}`);
+}
+
+/** The callee of a direct call or tail jump at this instruction: its key (twin-resolved) and its own name. */
+function calleeAt(code: Code, insn: Instruction, side: Side): { key: string; name: string } | undefined {
+  const op = code.bytes[insn.offset];
+  if ((op !== 0xe8 && op !== 0xe9) || insn.length !== 5) return undefined;
+  const r = relasIn(code, insn)[0];
+  if (!r) return undefined;
+  const key = targetIdentity(r, side, r.offset, code.start + BigInt(insn.offset + insn.length)).replace(/^[^:]+:/, '').replace(/\+0$/, '');
+  const target = resolveRelaTarget(r, side.idx);
+  return { key, name: target.type === STT_SECTION ? key.replace(/^(orig|patched)-only:/, '') : target.name };
+}
+
+function textAt(code: Code, i: number): string | undefined {
+  const insn = code.insns[i];
+  if (!insn) return undefined;
+  const one = decodeInstructions(code.bytes.subarray(insn.offset, insn.offset + insn.length), { address: BigInt(insn.offset) });
+  return one[0]?.text;
+}
+
+/** An immediate load into an argument register, feeding a LINE_HELPERS call within a few instructions. */
+function isLineArgument(o: Code, p: Code, i: number, side: Side): boolean {
+  const ot = textAt(o, i);
+  const pt = textAt(p, i);
+  if (!ot || !pt || ot === pt) return false;
+  const imm = /^mov[lq]? \$0x[0-9a-f]+,%(e?(si|dx|cx|di)|r(8|9)d?)$/;
+  if (!imm.test(ot) || !imm.test(pt) || ot.replace(/\$0x[0-9a-f]+/, '') !== pt.replace(/\$0x[0-9a-f]+/, '')) return false;
+  for (let j = i + 1; j < Math.min(p.insns.length, i + 10); j++) {
+    const callee = calleeAt(p, p.insns[j] as Instruction, side);
+    if (callee !== undefined) return LINE_HELPERS.has(callee.name);
+  }
+  return false;
+}
+
+export interface FunctionComparison {
+  same: boolean;
+  firstDifference?: InstructionDiff;
+  newCallees: CallSite[];
+  removedCallees: CallSite[];
+  /** Instructions that differ only in a __LINE__ argument. */
+  lineOnly: number;
+}
+
+interface KeyedCall extends CallSite {
+  key: string;
+}
+
+function callees(code: Code, side: Side): KeyedCall[] {
+  const out: KeyedCall[] = [];
+  for (const insn of code.insns) {
+    const c = calleeAt(code, insn, side);
+    if (c !== undefined) out.push({ callee: c.name, key: c.key, offset: insn.offset });
+  }
+  return out;
+}
+
+/** Calls in `a` that `b` does not have (by callee, counting repeats). */
+function multisetMinus(a: KeyedCall[], b: KeyedCall[]): CallSite[] {
+  const left = new Map<string, number>();
+  for (const x of b) left.set(x.key, (left.get(x.key) ?? 0) + 1);
+  const out: CallSite[] = [];
+  for (const x of a) {
+    const n = left.get(x.key) ?? 0;
+    if (n > 0) left.set(x.key, n - 1);
+    else out.push({ callee: x.callee, offset: x.offset });
+  }
+  return out;
+}
+
+export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedSide: Side): FunctionComparison {
+  const oc = codeOf(o, origSide);
+  const pc = codeOf(p, patchedSide);
+  let lineOnly = 0;
+  let first: number | undefined;
+  const n = Math.min(oc.insns.length, pc.insns.length);
+  for (let i = 0; i < n && first === undefined; i++) {
+    const a = oc.insns[i] as Instruction;
+    const b = pc.insns[i] as Instruction;
+    const same =
+      a.length === b.length &&
+      sameBytes(oc.masked.subarray(a.offset, a.offset + a.length), pc.masked.subarray(b.offset, b.offset + b.length)) &&
+      insnIdentity(oc, a, origSide).join('|') === insnIdentity(pc, b, patchedSide).join('|');
+    if (same) continue;
+    if (a.length === b.length && relasIn(oc, a).length === 0 && relasIn(pc, b).length === 0 && isLineArgument(oc, pc, i, patchedSide)) {
+      lineOnly++;
+      continue;
+    }
+    first = i;
+  }
+  if (first === undefined && oc.insns.length !== pc.insns.length) first = n;
+  const oCalls = callees(oc, origSide);
+  const pCalls = callees(pc, patchedSide);
+  const result: FunctionComparison = {
+    same: first === undefined,
+    newCallees: multisetMinus(pCalls, oCalls),
+    removedCallees: multisetMinus(oCalls, pCalls),
+    lineOnly,
+  };
+  if (first !== undefined) {
+    const pi = pc.insns[first];
+    const oi = oc.insns[first];
+    const diff: InstructionDiff = { offset: (pi ?? oi)?.offset ?? 0 };
+    const ot = textAt(oc, first);
+    const pt = textAt(pc, first);
+    if (ot !== undefined) diff.orig = ot;
+    if (pt !== undefined) diff.patched = pt;
+    result.firstDifference = diff;
+  }
+  return result;
+}
+
+/** Data objects: same size, same bytes outside relocated fields, same targets. */
+export function compareData(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedSide: Side): 'same' | 'size' | 'contents' {
+  if (o.size !== p.size) return 'size';
+  const os = o.section as ElfSection;
+  const ps = p.section as ElfSection;
+  if ((os.type === SHT_NOBITS) !== (ps.type === SHT_NOBITS)) return 'contents';
+  if (os.type === SHT_NOBITS) return 'same';
+  const ob = os.data.subarray(Number(o.value), Number(o.value) + o.size);
+  const pb = ps.data.subarray(Number(p.value), Number(p.value) + p.size);
+  const orel = origSide.idx.findRelasInRange(os, o.value, o.value + BigInt(o.size));
+  const prel = patchedSide.idx.findRelasInRange(ps, p.value, p.value + BigInt(p.size));
+  if (!sameBytes(maskRelocatedBytes(ob, orel, o.value), maskRelocatedBytes(pb, prel, p.value))) return 'contents';
+  const id = (rs: ElfRela[], start: bigint, side: Side): string =>
+    rs.map((r) => `${r.offset - start}:${targetIdentity(r, side, r.offset, r.offset + BigInt(relocationType(r.type)?.width ?? 4))}`).join('|');
+  return id(orel, o.value, origSide) === id(prel, p.value, patchedSide) ? 'same' : 'contents';
+}

@@ -1,0 +1,29 @@
+// The ELF layer: parse bytes → model, serialize model → bytes, find-X-by-Y
+// lookups, edits. Pure: no file system, no processes (see src/kernel/elf-files.ts).
+export * from './constants.js';
+export { ElfSection } from './model.js';
+export type { ElfFile, ElfGroup, ElfHeader, ElfOrigin, ElfRela, ElfSymbol, SectionInit } from './model.js';
+export { parseElf, parseElfImage, type ParseOptions, type ImageParseOptions } from './parse.js';
+export { serializeElf, type SerializeOptions } from './serialize.js';
+export { buildIndex, type ElfIndex } from './lookup.js';
+export { readElfPartial, readSymbolTable, type ReadRange, type PartialReadOptions } from './symtab.js';
+export { createRelocatable } from './create.js';
+export {
+  addRelaSection,
+  addSection,
+  addSymbol,
+  ensureSectionSymbol,
+  findSymtab,
+  removeSection,
+  renumber,
+  renumberSections,
+  type RemovedParts,
+  type RemoveOptions,
+  type SymbolInit,
+} from './edit.js';
+export * from './predicates.js';
+export { parseModinfo, serializeModinfo, modinfoOf, modinfoValue, type ModinfoEntry } from './modinfo.js';
+export { parseNotes, serializeNotes, notesOf, allNotes, type ElfNote } from './notes.js';
+export { isComdat } from './groups.js';
+export { reservedIndexName, sectionFlagsString, sectionTypeName, symbolBindName, symbolTypeName, visibilityName } from './names.js';
+export { wholeImage, sparseImage, type ElfImage, type LoadedRange } from './image.js';
