@@ -1,10 +1,12 @@
 // `npm run bench`: prints figures; nothing here is asserted.
 import { benchKernelFetch } from './kernel-fetch.js';
 import { benchVm } from './vm.js';
+import { benchDiff } from './diff.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
   ['vm', benchVm],
+  ['diff', benchDiff],
 ];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {

@@ -26,6 +26,10 @@ function link(t: Twins, o: ElfSymbol, p: ElfSymbol): void {
   t.backward.set(p, o);
 }
 
+function unique<T>(list: T[]): T[] {
+  return [...new Set(list)];
+}
+
 function groupBy(syms: ElfSymbol[], key: (s: ElfSymbol) => string): Map<string, ElfSymbol[]> {
   const m = new Map<string, ElfSymbol[]>();
   for (const s of syms) {
@@ -111,7 +115,19 @@ export function correlate(orig: ElfSymbol[], patched: ElfSymbol[], origIdx: ElfI
     }
   }
 
-  // 3. static locals through the twinned functions that use them
+  // 3. static locals through the twinned functions that use them: first by the
+  // order a function refers to them (one function with several `pr_debug`
+  // descriptors of one shape), then by a unique candidate
+  const isFreeStatic = (s: ElfSymbol, m: Map<ElfSymbol, ElfSymbol>): boolean => staticLocal(s) && !m.has(s) && usable(s);
+  for (const [of, pf] of [...t.forward].filter(([x]) => x.type === STT_FUNC)) {
+    const oRefs = unique(referencedSymbols(of, origIdx).filter((r) => isFreeStatic(r, t.forward)));
+    const pRefs = unique(referencedSymbols(pf, patchedIdx).filter((r) => isFreeStatic(r, t.backward)));
+    for (const shape of new Set(pRefs.map((r) => nameShape(r.name)))) {
+      const os = oRefs.filter((r) => nameShape(r.name) === shape && !t.forward.has(r));
+      const ps = pRefs.filter((r) => nameShape(r.name) === shape && !t.backward.has(r));
+      if (os.length === ps.length && os.length > 1) os.forEach((o1, i) => link(t, o1, ps[i] as ElfSymbol));
+    }
+  }
   for (let round = 0; round < 3; round++) {
     let progress = false;
     for (const ps of free(p, t.backward)) {

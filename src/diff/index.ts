@@ -153,6 +153,8 @@ export function diffObjects(orig: ElfFile, patched: ElfFile, options: DiffOption
     if (fd.status === 'new' && isInit(sym.section)) warnings.push(`new init function ${fd.name} will never run in a live patch`);
     if (options.module && fd.include && fd.status !== 'removed') {
       for (const k of localKeysOf(sym, patched, pi)) {
+        // a key the patch brings itself (new, or a per-call-site static) lives in the patch module: fine
+        if (k.symbol && (isSpecialStatic(k.symbol) || !twins.backward.has(k.symbol))) continue;
         const code = k.section === '.static_call_sites' ? 'STATIC_CALL_IN_MODULE' : 'STATIC_KEY_IN_MODULE';
         refusals.push(refusal(code, fd.name, `${fd.name} uses ${k.key}, which this module defines (${k.section})`, { section: fd.section }));
       }

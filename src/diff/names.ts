@@ -33,6 +33,7 @@ const SPECIAL_STATICS = new Set(['__key', '__warned', '__already_done', '__func_
 /** Statics made by kernel macros (lockdep keys, once-flags, ratelimits, switch tables): never correlated, carried along. */
 export function isSpecialStatic(sym: ElfSymbol): boolean {
   const sec = sym.section?.name ?? '';
-  if (/^\.data\.?\.once$|^\.data\.?\.once\./.test(sec)) return true;
+  // once-flags, and dynamic debug descriptors (one per pr_debug call site: the patch brings its own)
+  if (/^\.data\.?\.once$|^\.data\.?\.once\.|^__dyndbg/.test(sec)) return true;
   return SPECIAL_STATICS.has(baseName(sym.name)) && /(\.\d+)$/.test(sym.name);
 }

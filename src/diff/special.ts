@@ -75,7 +75,9 @@ export function entrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): nu
   const set = new Set(offsets);
   const size = section.size;
   if (set.size === 1) return size;
-  for (let p = 1; p <= size; p++) {
+  // an entry holds at least the fields the table names (a static call site's key after its address)
+  const minimum = Math.max(spec?.ownerField ?? 0, spec?.keyField ?? 0) + 4;
+  for (let p = minimum; p <= size; p++) {
     if (size % p !== 0) continue;
     const pattern = offsets.filter((o) => o < p).join(',');
     let ok = true;
@@ -134,8 +136,8 @@ export function entriesOf(fn: ElfSymbol, file: ElfFile, idx: ElfIndex): SpecialS
 }
 
 /** Keys (static keys, static calls) named by a function's entries that are defined in this object. */
-export function localKeysOf(fn: ElfSymbol, file: ElfFile, idx: ElfIndex): { section: string; key: string }[] {
-  const out: { section: string; key: string }[] = [];
+export function localKeysOf(fn: ElfSymbol, file: ElfFile, idx: ElfIndex): { section: string; key: string; symbol?: ElfSymbol }[] {
+  const out: { section: string; key: string; symbol?: ElfSymbol }[] = [];
   for (const group of entriesOf(fn, file, idx)) {
     const spec = specialSection(group.section);
     const sec = idx.findSectionByName(group.section);
@@ -146,7 +148,7 @@ export function localKeysOf(fn: ElfSymbol, file: ElfFile, idx: ElfIndex): { sect
       const t = fieldTarget(r);
       if (t.section === null) continue; // defined elsewhere
       const inner = idx.findSymbolContaining(t.section, t.offset & ~1n);
-      out.push({ section: group.section, key: inner?.name ?? t.section.name });
+      out.push({ section: group.section, key: inner?.name ?? t.section.name, ...(inner ? { symbol: inner } : {}) });
     }
   }
   return out;

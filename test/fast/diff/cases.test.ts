@@ -25,8 +25,13 @@ interface Pair {
   patched: ElfFile;
 }
 
+const compiled = new Map<string, Pair>();
+
 function compilePair(name: string, extra: string[] = []): Pair {
-  const dir = path.join(work, name);
+  const key = [name, ...extra].join(' ');
+  const done = compiled.get(key);
+  if (done) return done;
+  const dir = path.join(work, `${name}${compiled.size}`);
   mkdirSync(path.join(dir, 'src'), { recursive: true });
   const src = path.join(dir, 'src', `${name}.c`);
   const out: Record<'orig' | 'patched', ElfFile> = {} as Record<'orig' | 'patched', ElfFile>;
@@ -37,6 +42,7 @@ function compilePair(name: string, extra: string[] = []): Pair {
     renameSync(path.join(dir, 'src', `${name}.o`), obj);
     out[side] = parseElf(readFileSync(obj), { file: obj });
   }
+  compiled.set(key, out);
   return out;
 }
 
@@ -229,6 +235,20 @@ const CASES: Case[] = [
     rule: 'constants in mergeable sections, reached through .LCn labels, are compared by content',
     verdict: 'patchable',
     functions: { append_offset: 'same', append_mask: { status: 'changed', include: 'patch' } },
+  },
+  {
+    name: 'dynamic-debug',
+    rule: 'pr_debug() descriptors in __dyndbg (two per function, renumbered, moved) are matched; a function that only uses them is the same',
+    verdict: 'patchable',
+    functions: { probe_dev: 'same', scale_dev: { status: 'changed', include: 'patch' }, reset_dev: 'new' },
+  },
+  {
+    name: 'dynamic-debug-module',
+    dir: 'dynamic-debug',
+    rule: 'in a module, the pr_debug() keys of functions that did not change are no reason to refuse',
+    module: true,
+    verdict: 'patchable',
+    functions: { probe_dev: 'same', scale_dev: 'changed', reset_dev: 'new' },
   },
   {
     name: 'new-data',

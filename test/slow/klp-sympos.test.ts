@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../src/elf/constants.js';
+import type { ElfSymbol } from '../../src/elf/model.js';
+import { compileObject } from '../../src/kbuild/compile.js';
+import { createSnapshot } from '../../src/kbuild/snapshot.js';
+import { readElfFile, readElfSymbols } from '../../src/kernel/elf-files.js';
+import { fileBlocks, findSympos, matchFileBlock } from '../../src/klp/sympos.js';
+import { defaultWorkspace } from '../helpers/workspace.js';
+
+// fs/proc/base.c has a static proc_single_open, and so does another file of
+// vmlinux; and base.c is a common file name. The compiled object must find
+// its own FILE block and the right position.
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'rb-sympos-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('sympos against the release vmlinux', () => {
+  it('finds the FILE block of fs/proc/base.c and the position of its proc_single_open', async () => {
+    const ws = await defaultWorkspace();
+    const tree = await createSnapshot(ws.sourceTree, path.join(work, 'tree'));
+    const obj = await readElfFile(await compileObject(tree, 'fs/proc/base.o', { cc: ws.cc }));
+    const locals = (obj.sections.find((s) => s.symbols)?.symbols ?? [])
+      .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
+      .map((s) => s.name);
+    const vmlinux = await readElfSymbols(ws.vmlinux);
+    const symbols = vmlinux.sections.find((s) => s.symbols)?.symbols ?? [];
+    const blocks = fileBlocks(symbols);
+    expect(blocks.some((b) => b.file === 'base.c')).toBe(true);
+    const match = matchFileBlock(blocks, 'base.c', locals);
+    expect(match).toBeDefined();
+    expect(match?.score).toBeGreaterThan(0.9);
+    expect(match?.block.localNames.has('proc_pid_cmdline_read')).toBe(true);
+
+    const r = findSympos(symbols, 'proc_single_open', 'address', match?.block);
+    expect('sympos' in r && r.sympos).toBeGreaterThan(0);
+    if (!('sympos' in r)) throw new Error('no sympos');
+    // the symbol chosen lies among the block's own functions
+    const addrs = (match?.block.symbols ?? []).filter((s: ElfSymbol) => s.type === STT_FUNC).map((s) => s.value);
+    const lo = addrs.reduce((a, b) => (a < b ? a : b));
+    const hi = addrs.reduce((a, b) => (a > b ? a : b));
+    expect(r.symbol.value >= lo && r.symbol.value <= hi).toBe(true);
+    // and a name that is unique in vmlinux gets 0
+    expect(findSympos(symbols, 'proc_pid_cmdline_read', 'address', match?.block)).toMatchObject({ sympos: 0 });
+  });
+});
