@@ -1,5 +1,6 @@
 import type { Catalog, CatalogEntry, CatalogPart } from './catalog-types.js';
 import type { CoreErrorData } from './codes.js';
+import { buildCatalog } from './build-catalog.js';
 import { elfCatalog } from './elf-catalog.js';
 import { EXIT } from './exit.js';
 import { list } from './format.js';
@@ -98,4 +99,4 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   },
 };
 
-export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog };
+export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog };

@@ -2,6 +2,7 @@
 // carries is typed, so a message or hint can never ask for a field that the
 // thrower did not supply.
 
+import type { BuildErrorData } from './build-codes.js';
 import type { ElfErrorData } from './elf-codes.js';
 import type { VmErrorData } from './vm-codes.js';
 
@@ -26,6 +27,6 @@ export interface CoreErrorData {
 }
 
 /** Every code with its data; each domain keeps its own codes in its own file. */
-export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData {}
+export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData {}
 
 export type ErrorCode = keyof ErrorDataMap;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../src/elf/constants.js';
 import type { ElfSymbol } from '../../src/elf/model.js';
 import { compileObject } from '../../src/kbuild/compile.js';
+import { readOwner } from '../../src/kbuild/owner.js';
 import { createSnapshot } from '../../src/kbuild/snapshot.js';
 import { readElfFile, readElfSymbols } from '../../src/kernel/elf-files.js';
 import { fileBlocks, findSympos, matchFileBlock } from '../../src/klp/sympos.js';
@@ -17,7 +18,7 @@ import { defaultWorkspace } from '../helpers/workspace.js';
 const work = mkdtempSync(path.join(os.tmpdir(), 'rb-sympos-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe('sympos against the release vmlinux', () => {
+describe('build pieces against the release: sympos in vmlinux, object owners', () => {
   it('finds the FILE block of fs/proc/base.c and the position of its proc_single_open', async () => {
     const ws = await defaultWorkspace();
     const tree = await createSnapshot(ws.sourceTree, path.join(work, 'tree'));
@@ -42,6 +43,10 @@ describe('sympos against the release vmlinux', () => {
     const lo = addrs.reduce((a, b) => (a < b ? a : b));
     const hi = addrs.reduce((a, b) => (a > b ? a : b));
     expect(r.symbol.value >= lo && r.symbol.value <= hi).toBe(true);
+    // kbuild's record says where the object goes
+    expect(await readOwner(tree, 'fs/proc/base.o')).toEqual({ kind: 'vmlinux' });
+    await compileObject(tree, 'fs/binfmt_misc.o', { cc: ws.cc });
+    expect(await readOwner(tree, 'fs/binfmt_misc.o')).toEqual({ kind: 'module', name: 'binfmt_misc' });
     // and a name that is unique in vmlinux gets 0
     expect(findSympos(symbols, 'proc_pid_cmdline_read', 'address', match?.block)).toMatchObject({ sympos: 0 });
   });

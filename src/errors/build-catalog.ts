@@ -1,0 +1,34 @@
+import type { BuildErrorData } from './build-codes.js';
+import type { CatalogPart } from './catalog-types.js';
+import { EXIT } from './exit.js';
+
+export const buildCatalog: CatalogPart<BuildErrorData> = {
+  PATCH_EMPTY: {
+    exitCode: EXIT.usage,
+    message: (d) => `${d.file} contains no file changes`,
+    hint: () => 'give a unified diff (git diff, diff -u), with ---/+++ headers and @@ hunks',
+  },
+  PATCH_MALFORMED: {
+    exitCode: EXIT.usage,
+    message: (d) => `${d.file}:${d.line}: ${d.detail}`,
+    hint: () => 'the diff must be a unified diff as git diff or diff -u writes it; check that it was not re-wrapped or truncated',
+  },
+  PATCH_PATH_OUTSIDE: {
+    exitCode: EXIT.usage,
+    message: (d) => `${d.file}: path ${d.path} leaves the kernel source tree`,
+    hint: () => 'paths in the diff must be relative to the top of the kernel tree (a/fs/..., b/fs/...)',
+  },
+  PATCH_UNSUPPORTED_FILE: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.file}: ${d.path}: changes to ${d.kind} are not supported yet`,
+    hint: (d) =>
+      d.kind === 'header files'
+        ? 'move the change into the .c files that use the header, or wait for header support (every translation unit that includes it would have to be rebuilt)'
+        : 'only C source files (.c) can be live patched from a diff; leave this file out of the patch',
+  },
+  PATCH_DOES_NOT_APPLY: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.file}: ${d.path}: hunk ${d.hunk} (at line ${d.line}) does not apply: ${d.detail}`,
+    hint: () => "the diff was made against other sources; regenerate it against this release's linux-source (rebootless kernel show RELEASE gives its sourceTree)",
+  },
+};

@@ -1,0 +1,8 @@
+// Error codes of the build pipeline (src/build, src/kbuild).
+export interface BuildErrorData {
+  PATCH_EMPTY: { file: string };
+  PATCH_MALFORMED: { file: string; line: number; detail: string };
+  PATCH_PATH_OUTSIDE: { file: string; path: string };
+  PATCH_UNSUPPORTED_FILE: { file: string; path: string; kind: string };
+  PATCH_DOES_NOT_APPLY: { file: string; path: string; hunk: number; line: number; detail: string };
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { parseOwner } from '../../../src/kbuild/owner.js';
+
+describe('object owner from kbuild .cmd files', () => {
+  it('reads a built-in object as vmlinux', () => {
+    const cmd = `cmd_fs/proc/cmdline.o := gcc-12 -Wp,-MMD,fs/proc/.cmdline.o.d -nostdinc -O2 -DKBUILD_MODFILE='"fs/proc/proc"' -DKBUILD_BASENAME='"cmdline"' -DKBUILD_MODNAME='"proc"' -D__KBUILD_MODNAME=kmod_proc -c -o fs/proc/cmdline.o fs/proc/cmdline.c\n\nsource_fs/proc/cmdline.o := fs/proc/cmdline.c\n`;
+    expect(parseOwner(cmd)).toEqual({ kind: 'vmlinux' });
+  });
+
+  it('reads a module object with its module name', () => {
+    const cmd = `cmd_fs/binfmt_misc.o := gcc-12 -nostdinc -O2 -DMODULE -DKBUILD_BASENAME='"binfmt_misc"' -DKBUILD_MODNAME='"binfmt_misc"' -D__KBUILD_MODNAME=kmod_binfmt_misc -c -o fs/binfmt_misc.o fs/binfmt_misc.c\n`;
+    expect(parseOwner(cmd)).toEqual({ kind: 'module', name: 'binfmt_misc' });
+    expect(parseOwner("cmd_x.o := gcc -DMODULE -DKBUILD_MODNAME='\"nf-nat\"' -c x.c")).toEqual({ kind: 'module', name: 'nf_nat' });
+  });
+
+  it('knows nothing without a recorded command', () => {
+    expect(parseOwner('')).toBeUndefined();
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { applyFilePatch, checkSupported, parseSourcePatch, unsupportedKind } from '../../../src/build/source-patch.js';
+import { RebootlessError } from '../../../src/errors/index.js';
+
+const source = ['#include <x.h>', '', 'static int show(void)', '{', '\treturn 1;', '}', '', 'int other(void)', '{', '\treturn 2;', '}', ''].join('\n');
+
+const gitDiff = `diff --git a/fs/proc/x.c b/fs/proc/x.c
+index 1111111..2222222 100644
+--- a/fs/proc/x.c
++++ b/fs/proc/x.c
+@@ -3,4 +3,5 @@
+ static int show(void)
+ {
+-\treturn 1;
++\tpr_info("hi");
++\treturn 3;
+ }
+@@ -9,3 +10,3 @@ int other(void)
+ {
+-\treturn 2;
++\treturn 4;
+ }
+`;
+
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof RebootlessError ? e.code : 'not a RebootlessError';
+  }
+  return undefined;
+}
+
+describe('source patches', () => {
+  it('parses a git diff into files and hunks with -p1 paths', () => {
+    const [fp] = parseSourcePatch(gitDiff, 'fix.patch');
+    expect(fp?.path).toBe('fs/proc/x.c');
+    expect(fp?.kind).toBe('modify');
+    expect(fp?.hunks.map((h) => [h.oldStart, h.oldCount, h.newStart, h.newCount])).toEqual([
+      [3, 4, 3, 5],
+      [9, 3, 10, 3],
+    ]);
+  });
+
+  it('applies hunks, also when the file moved a few lines', () => {
+    const [fp] = parseSourcePatch(gitDiff);
+    const out = applyFilePatch(source, fp as never);
+    expect(out).toContain('\tpr_info("hi");\n\treturn 3;\n}');
+    expect(out).toContain('\treturn 4;');
+    expect(out.endsWith('\n')).toBe(true);
+    const shifted = applyFilePatch('// one more line\n// and another\n' + source, fp as never);
+    expect(shifted.split('\n').slice(0, 2)).toEqual(['// one more line', '// and another']);
+    expect(shifted).toContain('\treturn 4;');
+  });
+
+  it('says which hunk does not apply and why', () => {
+    const [fp] = parseSourcePatch(gitDiff, 'fix.patch');
+    try {
+      applyFilePatch(source.replace('\treturn 2;', '\treturn 22;'), fp as never, 'fix.patch');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(RebootlessError);
+      expect((e as RebootlessError).code).toBe('PATCH_DOES_NOT_APPLY');
+      expect((e as RebootlessError).message).toContain('fix.patch: fs/proc/x.c: hunk 2 (at line 9) does not apply');
+      expect((e as RebootlessError).message).toContain('found "\\treturn 22;"');
+    }
+  });
+
+  it('handles pure insertions and plain diff -u headers with timestamps', () => {
+    const d = '--- linux.orig/fs/proc/x.c\t2026-01-01 00:00:00\n+++ linux/fs/proc/x.c\t2026-01-01 00:00:01\n@@ -1,0 +2,1 @@\n+// added\n';
+    const [fp] = parseSourcePatch(d);
+    expect(fp?.path).toBe('fs/proc/x.c');
+    expect(applyFilePatch(source, fp as never).split('\n').slice(0, 3)).toEqual(['#include <x.h>', '// added', '']);
+  });
+
+  it('refuses headers, assembly, Kconfig, Makefiles, new and deleted files, naming them', () => {
+    const one = (p: string, kind = 'modify'): string | undefined =>
+      unsupportedKind({ path: p, kind: kind as 'modify', hunks: [] });
+    expect(one('fs/proc/x.c')).toBeUndefined();
+    expect(one('include/linux/x.h')).toBe('header files');
+    expect(one('arch/x86/entry/entry_64.S')).toBe('assembly files');
+    expect(one('fs/Kconfig')).toBe('Kconfig files');
+    expect(one('fs/proc/Makefile')).toBe('Makefiles');
+    expect(one('fs/proc/new.c', 'create')).toBe('new files');
+    const patches = parseSourcePatch(gitDiff.replace(/fs\/proc\/x\.c/g, 'include/linux/x.h'), 'fix.patch');
+    try {
+      checkSupported(patches, 'fix.patch');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as RebootlessError).message).toBe('fix.patch: include/linux/x.h: changes to header files are not supported yet');
+    }
+  });
+
+  it('refuses paths outside the tree, empty and malformed diffs', () => {
+    expect(codeOf(() => parseSourcePatch('--- a/../../etc/passwd\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-x\n+y\n'))).toBe('PATCH_PATH_OUTSIDE');
+    expect(codeOf(() => parseSourcePatch('--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-x\n+y\n'))).toBe('PATCH_PATH_OUTSIDE');
+    expect(codeOf(() => parseSourcePatch('just words\n'))).toBe('PATCH_EMPTY');
+    expect(codeOf(() => parseSourcePatch('--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n a\n-b\n'))).toBe('PATCH_MALFORMED');
+    expect(codeOf(() => parseSourcePatch('--- a/x.c\n+++ b/x.c\n@@ nonsense @@\n'))).toBe('PATCH_MALFORMED');
+  });
+});
