@@ -2,10 +2,12 @@
 import { benchKernelFetch } from './kernel-fetch.js';
 import { benchVm } from './vm.js';
 import { benchDiff } from './diff.js';
+import { benchElf } from './elf.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
   ['vm', benchVm],
+  ['elf', benchElf],
   ['diff', benchDiff],
 ];
 const only = process.argv.slice(2);

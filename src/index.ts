@@ -10,3 +10,7 @@ export type { Progress } from './util/progress.js';
 export { Vm, type VmStartOptions, type CommandResult, type VmReport } from './vm/session.js';
 export { runInVm, type VmRunOptions, type VmRunResult } from './vm/run.js';
 export type { Trouble, TroubleKind } from './vm/console-scan.js';
+export * as elf from './elf/index.js';
+export { readElfFile, readElfSymbols, openElfSymbols, writeElfFile } from './kernel/elf-files.js';
+export { diffObjects } from './diff/index.js';
+export type { DiffResult, FunctionDiff, DataDiff, Refusal, RefusalCode } from './diff/types.js';

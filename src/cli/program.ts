@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { RebootlessError } from '../errors/index.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
+import { registerElf } from './commands/elf.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
@@ -29,6 +31,8 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
   registerDoctor(program, ctx, setExit);
   registerKernel(program, ctx, setExit);
   registerVm(program, ctx, setExit);
+  registerBuild(program, ctx, setExit);
+  registerElf(program, ctx, setExit);
   registerDiff(program, ctx, setExit);
   registerDemo(program, ctx, setExit);
   for (const c of program.commands) {

@@ -111,7 +111,11 @@ export class ElfSection {
   /** sh_name as read; lets the writer keep the original section name table. */
   nameOffset?: number;
   origin?: ElfOrigin;
-  /** Bytes in the file, or the memory size of a SHT_NOBITS section. */
+  /**
+   * Bytes in the file, or the memory size of a SHT_NOBITS section. Follows
+   * `data` when it is set; for symbol, relocation and group sections it is the
+   * size as parsed until the writer regenerates them.
+   */
   size: number;
   #data: Uint8Array | undefined;
   #load: (() => Uint8Array) | undefined;

@@ -142,7 +142,7 @@ export function serializeElf(file: ElfFile, options: SerializeOptions = {}): Uin
   // Relocation and group sections, then everything else as it is.
   for (const s of sections) {
     if (isRelocationSection(s.type)) {
-      if (!s.relas) throw diag.modelInvalid(`relocation section ${s.name} has no symbol list (a partial read, or created without one)`, s.name);
+      if (!s.relas) throw diag.modelInvalid(`relocation section ${s.name} has no relocation list (a partial read, or created without one)`, s.name);
       if (s.entsize !== relocationEntrySize(s.type)) throw diag.modelInvalid(`relocation section ${s.name} has sh_entsize ${s.entsize}, not ${relocationEntrySize(s.type)}`, s.name);
       if (s.relas.length === 0) {
         content.set(s, new Uint8Array(0));
@@ -152,7 +152,7 @@ export function serializeElf(file: ElfFile, options: SerializeOptions = {}): Uin
       const table = s.link as ElfSection;
       content.set(s, serializeRelocations(s.type, s.relas, (r) => symbolIndex(plan, r.symbol, table, () => `relocation at 0x${r.offset.toString(16)} in ${s.name}`)));
     } else if (s.type === SHT_GROUP) {
-      if (!s.group) throw diag.modelInvalid(`group section ${s.name} has no symbol list (a partial read, or created without one)`, s.name);
+      if (!s.group) throw diag.modelInvalid(`group section ${s.name} has no member list (a partial read, or created without one)`, s.name);
       content.set(s, serializeGroup(s.group, (m) => indexOf(m, () => `group ${s.name}`)));
     } else if (!content.has(s) && s.type !== SHT_NOBITS && s.type !== SHT_NULL) {
       content.set(s, s.data);

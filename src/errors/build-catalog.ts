@@ -31,4 +31,19 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.file}: ${d.path}: hunk ${d.hunk} (at line ${d.line}) does not apply: ${d.detail}`,
     hint: () => "the diff was made against other sources; regenerate it against this release's linux-source (rebootless kernel show RELEASE gives its sourceTree)",
   },
+  BUILD_UNPATCHABLE: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.object}: the change cannot be live patched:\n${d.reasons.map((r) => `  ${r}`).join('\n')}`,
+    hint: () => 'each reason above says what to do instead; no module was written',
+  },
+  BUILD_NO_CHANGE: {
+    exitCode: EXIT.noChange,
+    message: (d) => `the diff makes no functional change to ${d.objects.join(', ')}`,
+    hint: () => 'nothing to patch (comments, whitespace or __LINE__ shifts only); no module was written',
+  },
+  BUILD_SYMBOL_UNRESOLVED: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.object}: cannot tell which ${d.target} symbol '${d.symbol}' is meant: ${d.why}`,
+    hint: () => 'the object does not match the release (check the compiler with rebootless doctor), or the name repeats in ways sympos cannot tell apart; report it',
+  },
 };

@@ -5,4 +5,7 @@ export interface BuildErrorData {
   PATCH_PATH_OUTSIDE: { file: string; path: string };
   PATCH_UNSUPPORTED_FILE: { file: string; path: string; kind: string };
   PATCH_DOES_NOT_APPLY: { file: string; path: string; hunk: number; line: number; detail: string };
+  BUILD_UNPATCHABLE: { object: string; reasons: string[] };
+  BUILD_NO_CHANGE: { objects: string[] };
+  BUILD_SYMBOL_UNRESOLVED: { object: string; symbol: string; target: string; why: string };
 }

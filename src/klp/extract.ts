@@ -1,0 +1,176 @@
+import { SHF_ALLOC, SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
+import { createRelocatable } from '../elf/create.js';
+import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../elf/edit.js';
+import { buildIndex, type ElfIndex } from '../elf/lookup.js';
+import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
+import type { DiffResult } from '../diff/types.js';
+
+// The patch object: the changed and new functions of one compiled object,
+// the new data and strings they use, and their entries in the side tables
+// the kernel needs (exception fixups, bug entries, ORC unwind data,
+// alternatives). Every other reference goes to the running kernel: exported
+// symbols by name, everything else through a placeholder symbol that the
+// post-link step turns into a livepatch relocation.
+
+export type KernelRef = { kind: 'export'; name: string } | { kind: 'klp'; object: string; name: string; sympos: number };
+
+export interface ExtractOptions {
+  /** How the running kernel provides a symbol the patch does not carry. */
+  resolve: (sym: ElfSymbol) => KernelRef;
+  /** Makes placeholder names unique when several patch objects go into one module. */
+  placeholderBase?: string;
+}
+
+export interface Placeholder {
+  placeholder: string;
+  object: string;
+  name: string;
+  sympos: number;
+}
+
+export interface PatchObject {
+  file: ElfFile;
+  /** Functions to redirect: old name (with sympos) → the global name of the new code. */
+  functions: { oldName: string; newSymbol: string; local: boolean }[];
+  placeholders: Placeholder[];
+  warnings: string[];
+}
+
+/** Side tables carried for the included functions; the others are optional for correctness and skipped (warned). */
+const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unwind', '.altinstructions'];
+
+export const NEW_PREFIX = '__rebootless_new_';
+export const PLACEHOLDER_PREFIX = '__rebootless_klp_';
+
+export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: ExtractOptions): PatchObject {
+  const idx = buildIndex(patched);
+  const out = createRelocatable('patch.o');
+  const copied = new Map<ElfSection, ElfSection>();
+  const symMap = new Map<ElfSymbol, ElfSymbol>();
+  const placeholders = new Map<string, Placeholder>();
+  const externals = new Map<string, ElfSymbol>();
+  const warnings: string[] = [];
+  const pending: ElfSection[] = [];
+  const symtabSymbols = patched.sections.find((s) => s.symbols)?.symbols ?? [];
+  const included = new Map(diff.functions.filter((f) => f.include).map((f) => [f.name, f]));
+  const newData = new Set(diff.data.filter((d) => d.status === 'new').map((d) => d.name));
+
+  const copySection = (sec: ElfSection): ElfSection => {
+    const have = copied.get(sec);
+    if (have) return have;
+    const init = { name: sec.name, type: sec.type, flags: sec.flags, addralign: sec.addralign, entsize: sec.entsize };
+    const s = addSection(out, sec.type === SHT_NOBITS ? { ...init, size: sec.size } : { ...init, data: Uint8Array.from(sec.data) });
+    copied.set(sec, s);
+    pending.push(sec);
+    return s;
+  };
+
+  const external = (sym: ElfSymbol): ElfSymbol => {
+    const ref = o.resolve(sym);
+    const key = ref.kind === 'export' ? `export:${ref.name}` : `${ref.object}:${ref.name}:${ref.sympos}`;
+    const have = externals.get(key);
+    if (have) return have;
+    const name = ref.kind === 'export' ? ref.name : `${PLACEHOLDER_PREFIX}${o.placeholderBase ?? ''}${placeholders.size}`;
+    if (ref.kind === 'klp') placeholders.set(name, { placeholder: name, object: ref.object, name: ref.name, sympos: ref.sympos });
+    const s = addSymbol(out, { name, bind: STB_GLOBAL, type: STT_NOTYPE });
+    externals.set(key, s);
+    return s;
+  };
+
+  /** A relocation target in the output: our copy, or the kernel's. Returns the symbol and the addend to use. */
+  const target = (r: ElfRela): { symbol: ElfSymbol; addend: bigint } => {
+    const t = r.symbol;
+    if (t.section && (t.type === STT_SECTION || t.type === STT_NOTYPE)) {
+      const sec = t.section;
+      const carried = copied.has(sec) || (sec.flags & (SHF_STRINGS | SHF_MERGE)) !== 0n || sectionCarried(sec);
+      if (carried) return { symbol: ensureSectionSymbol(out, copySection(sec)), addend: t.value + r.addend };
+      // into a function or object of this object that stays in the kernel
+      const inner = idx.findSymbolContaining(sec, t.value + r.addend + 4n) ?? idx.findSymbolContaining(sec, t.value + r.addend);
+      if (inner && inner.type !== STT_SECTION) return ref(inner, t.value + r.addend - inner.value);
+      warnings.push(`a reference into ${sec.name}+${t.value + r.addend} has no symbol; carried the section`);
+      return { symbol: ensureSectionSymbol(out, copySection(sec)), addend: t.value + r.addend };
+    }
+    return ref(t, r.addend);
+  };
+
+  const sectionCarried = (sec: ElfSection): boolean =>
+    idx.findSymbolsBySection(sec).some((s) => (s.type === STT_FUNC && included.has(s.name)) || (s.type === STT_OBJECT && carriesData(s)));
+
+  const carriesData = (s: ElfSymbol): boolean => newData.has(s.name) || diff.data.some((d) => d.name === s.name && d.special);
+
+  const ref = (t: ElfSymbol, addend: bigint): { symbol: ElfSymbol; addend: bigint } => {
+    if (t.section && t.type === STT_FUNC && included.has(t.name)) return { symbol: functionSymbol(t), addend };
+    if (t.section && t.type === STT_OBJECT && carriesData(t)) return { symbol: ensureSectionSymbol(out, copySection(t.section)), addend: t.value + addend };
+    return { symbol: external(t), addend };
+  };
+
+  const functionSymbol = (t: ElfSymbol): ElfSymbol => {
+    const have = symMap.get(t);
+    if (have) return have;
+    const sec = copySection(t.section as ElfSection);
+    const fd = included.get(t.name);
+    const global = fd?.include === 'patch';
+    const s = addSymbol(out, {
+      name: global ? `${NEW_PREFIX}${t.name}` : t.name,
+      value: t.value,
+      size: t.size,
+      bind: global ? STB_GLOBAL : STB_LOCAL,
+      type: STT_FUNC,
+      section: sec,
+    });
+    symMap.set(t, s);
+    return s;
+  };
+
+  // the functions, then everything they pull in
+  const functions: PatchObject['functions'] = [];
+  for (const fd of included.values()) {
+    const sym = symtabSymbols.find((s) => s.name === fd.name && s.type === STT_FUNC && s.section);
+    if (!sym) continue;
+    const ns = functionSymbol(sym);
+    if (fd.include === 'patch') functions.push({ oldName: fd.name, newSymbol: ns.name, local: fd.local });
+  }
+  drain();
+
+  // side tables: the entries of the included functions
+  for (const table of CARRIED_TABLES) {
+    const srcSec = idx.findSectionByName(table);
+    if (!srcSec) continue;
+    const entries = [...included.keys()].flatMap((fn) => (diff.specialEntries[fn] ?? []).filter((g) => g.section === table).flatMap((g) => g.entries));
+    if (!entries.length) continue;
+    entries.sort((a, b) => a.offset - b.offset);
+    const bytes = new Uint8Array(entries.reduce((n, e) => n + e.size, 0));
+    const outSec = addSection(out, { name: table, type: srcSec.type, flags: srcSec.flags | SHF_ALLOC, addralign: srcSec.addralign, entsize: srcSec.entsize, data: bytes });
+    const relas: ElfRela[] = [];
+    let at = 0;
+    for (const e of entries) {
+      bytes.set(srcSec.data.subarray(e.offset, e.offset + e.size), at);
+      for (const r of idx.findRelasInRange(srcSec, e.offset, e.offset + e.size)) {
+        const t = target(r);
+        relas.push({ offset: BigInt(at) + (r.offset - BigInt(e.offset)), type: r.type, symbol: t.symbol, addend: t.addend });
+      }
+      at += e.size;
+    }
+    outSec.data = bytes;
+    if (relas.length) addRelaSection(out, outSec, relas);
+    drain();
+  }
+  const skipped = new Set(Object.values(diff.specialEntries).flat().map((g) => g.section).filter((s) => !CARRIED_TABLES.includes(s)));
+  for (const s of skipped) warnings.push(`entries in ${s} are not carried (the kernel runs the patched code without them)`);
+
+  function drain(): void {
+    while (pending.length) {
+      const sec = pending.shift() as ElfSection;
+      const outSec = copied.get(sec) as ElfSection;
+      const relas = idx.findRelasBySection(sec).map((r) => {
+        const t = target(r);
+        return { offset: r.offset, type: r.type, symbol: t.symbol, addend: t.addend };
+      });
+      if (relas.length) addRelaSection(out, outSec, relas);
+    }
+  }
+
+  return { file: out, functions, placeholders: [...placeholders.values()], warnings };
+}
+
+export type { ElfIndex };
