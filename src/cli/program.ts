@@ -7,6 +7,7 @@ import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
 import { registerElf } from './commands/elf.js';
 import { registerKernel } from './commands/kernel.js';
+import { registerTry } from './commands/try.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
 import { reportError } from './render.js';
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
   registerKernel(program, ctx, setExit);
   registerVm(program, ctx, setExit);
   registerBuild(program, ctx, setExit);
+  registerTry(program, ctx, setExit);
   registerElf(program, ctx, setExit);
   registerDiff(program, ctx, setExit);
   registerDemo(program, ctx, setExit);

@@ -59,4 +59,14 @@ export const vmCatalog: CatalogPart<VmErrorData> = {
     message: () => 'the VM was already stopped',
     hint: () => 'start a new VM for further commands',
   },
+  VM_TRY_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) => `the patch failed in the VM at step '${d.step}'${d.output ? `:\n${indent(d.output.trimEnd())}` : ''}`,
+    hint: () => 'read the step output; rerun with --console to see the guest kernel log',
+  },
+  NOT_A_LIVEPATCH: {
+    exitCode: EXIT.usage,
+    message: (d) => `${d.file} is not a livepatch module (no "livepatch=Y" in its .modinfo)`,
+    hint: () => "build one with 'rebootless build PATCH'",
+  },
 };

@@ -10,4 +10,6 @@ export interface VmErrorData {
   VM_KERNEL_TROUBLE: { kinds: string[]; excerpt: string };
   VM_EXITED: { exitCode: number | null; signal: string | null; consoleTail: string; stderrTail: string };
   VM_STOPPED: Record<string, never>;
+  VM_TRY_FAILED: { step: string; output: string };
+  NOT_A_LIVEPATCH: { file: string };
 }

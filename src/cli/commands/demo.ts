@@ -1,44 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { buildLivepatch } from '../../build/pipeline.js';
+import { packageRoot } from '../../vm/initramfs.js';
 import { formatDuration } from '../../util/progress.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 import { fetchWithProgress, workspaceJson } from './kernel.js';
 import { ensureRequirements, refreshAptLists } from './requirements.js';
+import { failureOf, runTry } from './try.js';
 
 export function registerDemo(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
     .command('demo')
-    .description('the main job: fetch the default kernel release and prepare it (building and proving a patch comes with `rebootless build`)')
+    .description('the main job: fetch the default kernel, build examples/cmdline.patch into a live patch, and prove it in a VM')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const json = opts.json === true;
+      const out = (s: string): void => {
+        if (!json) ctx.io.stdout.write(s);
+      };
       const t0 = Date.now();
       await ensureRequirements(ctx, json);
-      const r = await fetchWithProgress(ctx, undefined, json).catch(async (e: unknown) => {
+      const fetched = await fetchWithProgress(ctx, undefined, json).catch(async (e: unknown) => {
         if (await refreshAptLists(e)) return fetchWithProgress(ctx, undefined, json);
         throw e;
       });
-      const took = Date.now() - t0;
-      if (json) {
-        printJson(ctx.io.stdout, { workspace: workspaceJson(r.workspace), cached: r.cached, stages: r.stages, ms: took, next: 'build' });
-      } else {
-        const w = r.workspace;
-        ctx.io.stdout.write(
+      const ws = fetched.workspace;
+      const fetchMs = Date.now() - t0;
+      out(`1. kernel ${ws.release} (Debian ${ws.debianVersion}) ${fetched.cached ? 'was already fetched' : 'fetched and prepared'} (${formatDuration(fetchMs)})\n`);
+
+      const patch = path.join(packageRoot(), 'examples', 'cmdline.patch');
+      const work = mkdtempSync(path.join(os.tmpdir(), 'rebootless-demo-'));
+      try {
+        const progress = ctx.progress(json);
+        const t1 = Date.now();
+        const report = await buildLivepatch({
+          workspace: ws,
+          patches: [patch],
+          name: 'cmdline',
+          output: path.join(work, 'livepatch_cmdline.ko'),
+          replace: true,
+          description: 'rebootless demo: /proc/cmdline says it was live patched',
+          progress,
+          signal: ctx.signal,
+        }).finally(() => progress.close());
+        const buildMs = Date.now() - t1;
+        out(
+          `2. built ${path.basename(report.output)} from examples/cmdline.patch in ${formatDuration(buildMs)}: ` +
+            `${report.objects.flatMap((o) => o.patched.map((f) => f.name)).join(', ')} patched (${Object.entries(report.timings)
+              .map(([k, v]) => `${k} ${formatDuration(v)}`)
+              .join(', ')})\n`,
+        );
+        out('3. proving it in a throwaway VM of the same kernel:\n');
+        const t2 = Date.now();
+        const tr = await runTry(ctx, ws, report.output, 'cat /proc/cmdline', [], true);
+        const tryMs = Date.now() - t2;
+        const step = (n: string): string => tr.steps.find((s) => s.name === n)?.output.trim() ?? '(not reached)';
+        out(
           [
-            `rebootless demo: kernel workspace for ${w.release} (Debian ${w.debianVersion}) is ready (${formatDuration(took)}).`,
-            `  kernel image:        ${w.vmlinuz}`,
-            `  vmlinux (symbols):   ${w.vmlinux}`,
-            `  prepared source:     ${w.sourceTree}`,
-            `  built with:          ${w.compiler}`,
-            '',
-            'What comes next: `rebootless build examples/cmdline.patch` will compile only the changed',
-            'file, turn the changed functions into a livepatch module, and `rebootless try` will boot',
-            'this kernel in a VM and show /proc/cmdline before, while patched, and after the revert.',
-            'Those commands are not built yet; see the README for the current state.',
+            `   /proc/cmdline before:        ${step('check-before')}`,
+            `   /proc/cmdline while patched: ${step('check-patched')}`,
+            `   /proc/cmdline after revert:  ${step('check-after')}`,
+            `   steps: ${tr.steps.map((s) => `${s.ok ? '✓' : '✗'} ${s.name} ${formatDuration(s.ms)}`).join(', ')} (${formatDuration(tryMs)})`,
             '',
           ].join('\n'),
         );
+        const err = failureOf(tr);
+        if (json) printJson(ctx.io.stdout, { workspace: workspaceJson(ws), build: report, try: tr, ms: { fetch: fetchMs, build: buildMs, try: tryMs }, ok: !err });
+        if (err) throw err;
+        out(`The patch took effect in a running ${ws.release} kernel and reverted cleanly, without a reboot (${formatDuration(Date.now() - t0)} in all).\n`);
+        setExit(0);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
       }
-      setExit(0);
     });
 }

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { RebootlessError } from '../../errors/index.js';
+import { modinfoOf, modinfoValue } from '../../elf/modinfo.js';
+import { cacheRoot } from '../../kernel/cache.js';
+import { readElfFile } from '../../kernel/elf-files.js';
+import type { KernelWorkspace } from '../../kernel/manifest.js';
+import { formatDuration } from '../../util/progress.js';
+import { tryLivepatch, type TryReport, type TryStep } from '../../vm/try.js';
+import type { CliContext, SetExit } from '../context.js';
+import { printJson } from '../render.js';
+import { workspaceFor } from './vm.js';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** The module name of a livepatch .ko, or NOT_A_LIVEPATCH. */
+export async function livepatchName(file: string): Promise<string> {
+  const info = modinfoOf(await readElfFile(file)) ?? [];
+  if (modinfoValue(info, 'livepatch') !== 'Y') throw new RebootlessError('NOT_A_LIVEPATCH', { file });
+  return modinfoValue(info, 'name') ?? file.replace(/^.*\//, '').replace(/\.ko$/, '');
+}
+
+export function renderStep(s: TryStep): string {
+  const out = s.output.trimEnd();
+  return `${s.ok ? '✓' : '✗'} ${s.name} (${formatDuration(s.ms)})${out ? `\n${out.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}\n`;
+}
+
+/** Throws the error a failed try deserves: kernel trouble first, then the failed step. */
+export function failureOf(r: TryReport): RebootlessError | undefined {
+  if (r.trouble.length) {
+    return new RebootlessError('VM_KERNEL_TROUBLE', { kinds: [...new Set(r.trouble.map((t) => t.kind))], excerpt: r.trouble.map((t) => t.text).join('\n') });
+  }
+  const bad = r.steps.find((s) => !s.ok) ?? (r.ok ? undefined : r.steps.at(-1));
+  return bad ? new RebootlessError('VM_TRY_FAILED', { step: bad.name, output: bad.output }) : undefined;
+}
+
+export async function runTry(ctx: CliContext, ws: KernelWorkspace, ko: string, check: string, modules: string[], json: boolean, setup?: string): Promise<TryReport> {
+  const patchName = await livepatchName(ko);
+  return tryLivepatch({
+    workspace: ws,
+    cacheRoot: cacheRoot(),
+    module: ko,
+    patchName,
+    check,
+    modules,
+    ...(setup ? { setup } : {}),
+    ...(json ? {} : { onStep: (s: TryStep) => ctx.io.stdout.write(renderStep(s)) }),
+  });
+}
+
+export function registerTry(program: Command, ctx: CliContext, setExit: SetExit): void {
+  program
+    .command('try')
+    .description('prove a livepatch module in a throwaway VM of its release: check, load, check, disable, unload, check')
+    .argument('<module.ko>', 'the livepatch module')
+    .option('--kernel <release>', 'kernel release (default: the only fetched one)')
+    .option('--check <shell>', 'command whose output shows the patch working', 'true')
+    .option('--setup <shell>', 'command run before the first check (e.g. modprobe of the patched module)')
+    .option('--module <name>', 'ship a module of the release for modprobe (repeatable)', collect, [])
+    .option('--json', 'print the report as JSON')
+    .action(async (ko: string, f: { kernel?: string; check: string; setup?: string; module: string[]; json?: boolean }) => {
+      const ws = await workspaceFor(f.kernel);
+      const r = await runTry(ctx, ws, ko, f.check, f.module, f.json === true, f.setup);
+      const err = failureOf(r);
+      if (f.json) {
+        printJson(ctx.io.stdout, { ...r, ...(err ? { error: err.toJSON() } : {}) });
+        setExit(err ? err.exitCode : 0);
+        return;
+      }
+      if (err) throw err;
+      ctx.io.stdout.write(`${ko}: loaded, took effect, reverted and unloaded cleanly on ${r.release}\n`);
+      setExit(0);
+    });
+}
