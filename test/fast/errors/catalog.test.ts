@@ -18,7 +18,7 @@ describe('error catalog', () => {
   it.each(codes)('%s has a message, a hint and an exit code, and is thrown somewhere', (code) => {
     const entry = catalog[code] as { hint: (d: unknown) => string; message: (d: unknown) => string; exitCode: number };
     // a one-element array reads as a string, a list and a number alike in messages
-    const value = Object.assign(['x'], { split: () => ['x'], trim: () => 'x' });
+    const value = Object.assign(['x'], { split: () => ['x'], trim: () => 'x', trimEnd: () => 'x' });
     const sample = new Proxy({}, { get: () => value });
     expect(entry.hint(sample).length).toBeGreaterThan(10);
     expect(entry.message(sample).length).toBeGreaterThan(0);
