@@ -1,6 +1,7 @@
 // `npm run bench`: prints figures; nothing here is asserted.
 import { benchKernelFetch } from './kernel-fetch.js';
 import { benchVm } from './vm.js';
+import { benchBuild } from './build.js';
 import { benchDiff } from './diff.js';
 import { benchElf } from './elf.js';
 
@@ -9,6 +10,7 @@ const benches: [string, () => Promise<void>][] = [
   ['vm', benchVm],
   ['elf', benchElf],
   ['diff', benchDiff],
+  ['build', benchBuild],
 ];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {

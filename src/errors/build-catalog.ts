@@ -46,4 +46,9 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: cannot tell which ${d.target} symbol '${d.symbol}' is meant: ${d.why}`,
     hint: () => 'the object does not match the release (check the compiler with rebootless doctor), or the name repeats in ways sympos cannot tell apart; report it',
   },
+  BUILD_STATIC_BRANCH: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.object}: a patched function uses the static key ${d.key}, which the kernel does not export; a live patch cannot set up that static branch`,
+    hint: () => 'test the key with static_key_enabled() (a plain read) in the patched code instead of static_branch_*()',
+  },
 };

@@ -8,4 +8,5 @@ export interface BuildErrorData {
   BUILD_UNPATCHABLE: { object: string; reasons: string[] };
   BUILD_NO_CHANGE: { objects: string[] };
   BUILD_SYMBOL_UNRESOLVED: { object: string; symbol: string; target: string; why: string };
+  BUILD_STATIC_BRANCH: { object: string; key: string };
 }

@@ -4,6 +4,7 @@ import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../e
 import { buildIndex, type ElfIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import type { DiffResult } from '../diff/types.js';
+import { RebootlessError } from '../errors/index.js';
 
 // The patch object: the changed and new functions of one compiled object,
 // the new data and strings they use, and their entries in the side tables
@@ -37,7 +38,7 @@ export interface PatchObject {
 }
 
 /** Side tables carried for the included functions; the others are optional for correctness and skipped (warned). */
-const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unwind', '.altinstructions'];
+const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unwind', '.altinstructions', '__jump_table'];
 
 export const NEW_PREFIX = '__rebootless_new_';
 export const PLACEHOLDER_PREFIX = '__rebootless_klp_';
@@ -147,6 +148,12 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
       bytes.set(srcSec.data.subarray(e.offset, e.offset + e.size), at);
       for (const r of idx.findRelasInRange(srcSec, e.offset, e.offset + e.size)) {
         const t = target(r);
+        // the module loader sets up static branches before livepatch relocations are
+        // applied, so a branch's key must be reachable by a normal relocation
+        if (table === '__jump_table' && placeholders.has(t.symbol.name)) {
+          const p = placeholders.get(t.symbol.name) as Placeholder;
+          throw new RebootlessError('BUILD_STATIC_BRANCH', { object: patched.file, key: p.name });
+        }
         relas.push({ offset: BigInt(at) + (r.offset - BigInt(e.offset)), type: r.type, symbol: t.symbol, addend: t.addend });
       }
       at += e.size;
