@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../helpers/errors.js';
 import { applyFilePatch, checkSupported, parseSourcePatch, unsupportedKind } from '../../../src/build/source-patch.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 
@@ -22,14 +23,6 @@ index 1111111..2222222 100644
  }
 `;
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof RebootlessError ? e.code : 'not a RebootlessError';
-  }
-  return undefined;
-}
 
 describe('source patches', () => {
   it('parses a git diff into files and hunks with -p1 paths', () => {

@@ -1,50 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffObjects } from '../../../src/diff/index.js';
 import type { DataDiff, DiffResult, FunctionDiff, RefusalCode, Status, Verdict } from '../../../src/diff/types.js';
 import { STT_OBJECT, STT_SECTION } from '../../../src/elf/constants.js';
 import { findSymtab } from '../../../src/elf/edit.js';
 import type { ElfFile } from '../../../src/elf/model.js';
-import { parseElf } from '../../../src/elf/parse.js';
-import { REPO } from '../../helpers/run-cli.js';
+import { FIXTURES, pairCompiler, type Pair } from '../../helpers/diff-fixtures.js';
 
 // Every rule of the object differ, one fixture pair each: test/fixtures/diff/<case>/{orig,patched}.c,
 // compiled here with kernel-like flags. Both sides are compiled from the same path in the same
 // directory (as kbuild compiles a file twice), so __FILE__ and the FILE symbol agree.
 
-const FIXTURES = path.join(REPO, 'test/fixtures/diff');
-const CFLAGS = ['-O2', '-ffunction-sections', '-fdata-sections', '-pg', '-mfentry', '-mrecord-mcount', '-fno-pic', '-mcmodel=kernel', '-fno-asynchronous-unwind-tables'];
-const work = mkdtempSync(path.join(os.tmpdir(), 'rb-diff-cases-'));
+const { compilePair, work } = pairCompiler('rb-diff-cases-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Pair {
-  orig: ElfFile;
-  patched: ElfFile;
-}
-
-const compiled = new Map<string, Pair>();
-
-function compilePair(name: string, extra: string[] = []): Pair {
-  const key = [name, ...extra].join(' ');
-  const done = compiled.get(key);
-  if (done) return done;
-  const dir = path.join(work, `${name}${compiled.size}`);
-  mkdirSync(path.join(dir, 'src'), { recursive: true });
-  const src = path.join(dir, 'src', `${name}.c`);
-  const out: Record<'orig' | 'patched', ElfFile> = {} as Record<'orig' | 'patched', ElfFile>;
-  for (const side of ['orig', 'patched'] as const) {
-    copyFileSync(path.join(FIXTURES, name, `${side}.c`), src);
-    execFileSync('gcc', ['-c', ...CFLAGS, ...extra, '-I', FIXTURES, `${name}.c`, '-o', `${name}.o`], { cwd: path.join(dir, 'src'), stdio: 'pipe' });
-    const obj = path.join(dir, `${side}.o`);
-    renameSync(path.join(dir, 'src', `${name}.o`), obj);
-    out[side] = parseElf(readFileSync(obj), { file: obj });
-  }
-  compiled.set(key, out);
-  return out;
-}
 
 type FnExpect = Status | (Partial<FunctionDiff> & { status: Status });
 type DataExpect = Status | (Partial<DataDiff> & { status?: Status });

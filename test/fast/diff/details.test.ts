@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffObjects } from '../../../src/diff/index.js';
@@ -10,49 +9,16 @@ import { findSymtab } from '../../../src/elf/edit.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../../../src/elf/model.js';
 import { parseElf } from '../../../src/elf/parse.js';
 import { cli } from '../../helpers/cli.js';
-import { REPO, runCliProcess } from '../../helpers/run-cli.js';
+import { FIXTURES, pairCompiler, type Pair } from '../../helpers/diff-fixtures.js';
+import { runCliProcess } from '../../helpers/run-cli.js';
 
 // The details of a DiffResult, each checked against an oracle computed here from
 // the objects themselves (bytes, relocations, objdump): where the first
 // difference is, which calls came and went, which special-section entries
 // belong to a function; plus the renumbered-clone twin and the CLI contract.
 
-const FIXTURES = path.join(REPO, 'test/fixtures/diff');
-const CFLAGS = ['-O2', '-ffunction-sections', '-fdata-sections', '-pg', '-mfentry', '-mrecord-mcount', '-fno-pic', '-mcmodel=kernel', '-fno-asynchronous-unwind-tables'];
-const work = mkdtempSync(path.join(os.tmpdir(), 'rb-diff-details-'));
+const { compilePair, work } = pairCompiler('rb-diff-details-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Pair {
-  origPath: string;
-  patchedPath: string;
-  orig: ElfFile;
-  patched: ElfFile;
-}
-
-const compiled = new Map<string, Pair>();
-
-/** Compiles a fixture pair from one path in one directory (so __FILE__ agrees), as kbuild would. */
-function compilePair(name: string, extra: string[] = []): Pair {
-  const key = [name, ...extra].join(' ');
-  const done = compiled.get(key);
-  if (done) return done;
-  const dir = path.join(work, `${name}${compiled.size}`);
-  mkdirSync(path.join(dir, 'src'), { recursive: true });
-  const paths = { orig: path.join(dir, 'orig.o'), patched: path.join(dir, 'patched.o') };
-  for (const side of ['orig', 'patched'] as const) {
-    copyFileSync(path.join(FIXTURES, name, `${side}.c`), path.join(dir, 'src', `${name}.c`));
-    execFileSync('gcc', ['-c', ...CFLAGS, ...extra, '-I', FIXTURES, `${name}.c`, '-o', `${name}.o`], { cwd: path.join(dir, 'src'), stdio: 'pipe' });
-    renameSync(path.join(dir, 'src', `${name}.o`), paths[side]);
-  }
-  const pair = {
-    origPath: paths.orig,
-    patchedPath: paths.patched,
-    orig: parseElf(readFileSync(paths.orig), { file: paths.orig }),
-    patched: parseElf(readFileSync(paths.patched), { file: paths.patched }),
-  };
-  compiled.set(key, pair);
-  return pair;
-}
 
 function diffPair(name: string, extra: string[] = []): { pair: Pair; r: DiffResult } {
   const pair = compilePair(name, extra);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../helpers/errors.js';
 import { parseControlStanza, parseDepends, parseMadison } from '../../../src/kernel/apt-parse.js';
 import { listCandidates, parseReleaseName, resolveRelease, seriesOfVersion, type AptKernelIndex } from '../../../src/kernel/release.js';
 import { RebootlessError } from '../../../src/errors/index.js';
@@ -18,14 +19,6 @@ const complete = (rel: string, v: string, series = '6.1'): string[] => [
   `linux-source-${series} ${v}`,
 ];
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof RebootlessError ? e.code : 'not a RebootlessError';
-  }
-  return undefined;
-}
 
 describe('release names', () => {
   it('splits ABI and flavor', () => {
