@@ -134,7 +134,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       const objects: KlpObject[] = [];
       const placeholders: Placeholder[] = [];
       const built: BuiltObject[] = [];
-      const patchObjects: Record<string, Uint8Array> = {};
+      const patchObjects: Record<string, Uint8Array | string> = {};
       let n = 0;
       for (const { c, diff } of diffs) {
         const patched = await readElfFile(c.patched);
@@ -155,7 +155,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         else objects.push({ module, funcs });
         patchObjects[`patch${n}.o_shipped`] = serializeElf(po.file);
         // modpost reads every object's kbuild record (for the module's srcversion)
-        patchObjects[`.patch${n}.o.cmd`] = new TextEncoder().encode(`cmd_${'$'}(obj)/patch${n}.o := cat patch${n}.o_shipped > patch${n}.o\n\nsource_patch${n}.o := patch${n}.o_shipped\n\ndeps_patch${n}.o := \n`);
+        patchObjects[`.patch${n}.o.cmd`] = `cmd_patch${n}.o := cat patch${n}.o_shipped > patch${n}.o\n\nsource_patch${n}.o := patch${n}.o_shipped\n\ndeps_patch${n}.o := \n`;
         built.push({
           source: c.source,
           object: c.object,

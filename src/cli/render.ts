@@ -1,7 +1,12 @@
 import { formatLocation, isRebootlessError, type RebootlessError } from '../errors/index.js';
 
+/** JSON text of a result (bigints as decimal strings). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n';
+}
+
 export function printJson(out: NodeJS.WritableStream, value: unknown): void {
-  out.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  out.write(toJson(value));
 }
 
 export function paint(color: boolean, code: string, text: string): string {

@@ -15,9 +15,8 @@ export interface Twins {
 }
 
 /** Defined functions and data objects: what the differ classifies. */
-export function elements(file: ElfFile, idx: ElfIndex): ElfSymbol[] {
+export function elements(file: ElfFile): ElfSymbol[] {
   const symtab = file.sections.find((s) => s.symbols);
-  void idx;
   return (symtab?.symbols ?? []).filter((s) => s.section !== null && (s.type === STT_FUNC || s.type === STT_OBJECT) && s.name !== '');
 }
 

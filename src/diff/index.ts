@@ -34,8 +34,8 @@ function ignorable(s: ElfSection): boolean {
 export function diffObjects(orig: ElfFile, patched: ElfFile, options: DiffOptions = {}): DiffResult {
   const oi = buildIndex(orig);
   const pi = buildIndex(patched);
-  const oSyms = elements(orig, oi);
-  const pSyms = elements(patched, pi);
+  const oSyms = elements(orig);
+  const pSyms = elements(patched);
   const twins = correlate(oSyms, pSyms, oi, pi, (o, p, t) =>
     o.type === STT_FUNC && p.type === STT_FUNC && o.size === p.size && compareFunctions(o, p, { role: 'orig', idx: oi, twins: t }, { role: 'patched', idx: pi, twins: t }).same,
   );

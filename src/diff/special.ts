@@ -1,5 +1,3 @@
-import { relocationType } from '../arch/x86_64/relocations.js';
-import { STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import type { SpecialSectionEntries } from './types.js';
@@ -92,10 +90,8 @@ export function entrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): nu
 
 /** Where a pointer field really points: (section, offset). */
 export function fieldTarget(r: ElfRela): { section: ElfSection | null; offset: bigint; symbol: ElfSymbol } {
-  const info = relocationType(r.type);
   // relative fields in these tables are "target - field" (S + A - P): the target is S + A
-  const offset = (r.symbol.type === STT_SECTION || r.symbol.section ? r.symbol.value : 0n) + r.addend;
-  void info;
+  const offset = (r.symbol.section ? r.symbol.value : 0n) + r.addend;
   return { section: r.symbol.section, offset, symbol: r.symbol };
 }
 

@@ -1,7 +1,7 @@
 import { SHF_ALLOC, SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
 import { createRelocatable } from '../elf/create.js';
 import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../elf/edit.js';
-import { buildIndex, type ElfIndex } from '../elf/lookup.js';
+import { buildIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import type { DiffResult } from '../diff/types.js';
 import { RebootlessError } from '../errors/index.js';
@@ -180,4 +180,3 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   return { file: out, functions, placeholders: [...placeholders.values()], warnings };
 }
 
-export type { ElfIndex };

@@ -4,7 +4,7 @@ import { buildLivepatch, type BuildReport } from '../../build/pipeline.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { formatDuration } from '../../util/progress.js';
 import type { CliContext, SetExit } from '../context.js';
-import { printJson } from '../render.js';
+import { toJson } from '../render.js';
 import { fetchWithProgress } from './kernel.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -65,14 +65,7 @@ export function registerBuild(program: Command, ctx: CliContext, setExit: SetExi
         });
         progress.close();
         ctx.io.stdout.write(renderBuild(report));
-        if (f.json) {
-          const { PassThrough } = await import('node:stream');
-          const buf = new PassThrough();
-          let text = '';
-          buf.on('data', (c: Buffer) => (text += c.toString()));
-          printJson(buf, report);
-          await writeFileAtomic(f.json, text);
-        }
+        if (f.json) await writeFileAtomic(f.json, toJson(report));
         setExit(0);
       } finally {
         progress.close();
