@@ -6,7 +6,10 @@ import type { DiffResult } from '../diff/types.js';
 import { RebootlessError } from '../errors/index.js';
 import { readElfFile, readElfSymbols, writeElfFile } from '../kernel/elf-files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
-import { readSymvers } from '../kernel/symvers.js';
+import { readSymvers, type Export } from '../kernel/symvers.js';
+import { SHN_UNDEF } from '../elf/constants.js';
+import type { ElfFile } from '../elf/model.js';
+import { modinfoOf, modinfoValue } from '../elf/modinfo.js';
 import { compileObject, objectFor } from '../kbuild/compile.js';
 import { linkModule } from '../kbuild/link.js';
 import { readOwner, type ObjectOwner } from '../kbuild/owner.js';
@@ -69,6 +72,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'rebootless-build-'));
   const moduleName = `livepatch_${o.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const warnings: string[] = [];
+  const exports = await readSymvers(o.workspace.moduleSymvers);
   try {
     // 1. the diff: parsed, limited to .c files, applied in memory
     const files = await step('validate', async () => {
@@ -130,7 +134,6 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     const generated = await step('generate', async () => {
       const vmlinux = await readElfSymbols(o.workspace.vmlinux);
       const vmSyms = vmlinux.sections.find((s) => s.symbols)?.symbols ?? [];
-      const exports = await readSymvers(o.workspace.moduleSymvers);
       const objects: KlpObject[] = [];
       const placeholders: Placeholder[] = [];
       const built: BuiltObject[] = [];
@@ -195,6 +198,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       const file = await readElfFile(ko);
       const r = convertToLivepatch(file, generated.placeholders);
       if (r.unused.length) warnings.push(`${r.unused.length} kernel reference(s) no longer used after linking`);
+      checkLinked(file, exports, o.workspace.release, moduleName);
       await fsp.mkdir(path.dirname(path.resolve(o.output)), { recursive: true });
       await writeElfFile(path.resolve(o.output), file);
     });
@@ -210,6 +214,15 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   } finally {
     if (!o.keepWorkdir) await removePath(work);
   }
+}
+
+/** Every undefined symbol left is an export the loader can resolve, and vermagic is the release's. */
+function checkLinked(file: ElfFile, exports: Map<string, Export>, release: string, moduleName: string): void {
+  const symbols = file.sections.find((s) => s.symbols)?.symbols ?? [];
+  const missing = symbols.filter((s) => s.name && s.section === null && s.shndx === SHN_UNDEF && !exports.has(s.name)).map((s) => s.name);
+  if (missing.length) throw new RebootlessError('BUILD_MODULE_CHECK', { module: moduleName, problem: `undefined symbol(s) neither exported nor livepatch-relocated: ${missing.join(', ')}` });
+  const vermagic = modinfoValue(modinfoOf(file) ?? [], 'vermagic') ?? '';
+  if (!vermagic.startsWith(`${release} `)) throw new RebootlessError('BUILD_MODULE_CHECK', { module: moduleName, problem: `vermagic '${vermagic}' is not for ${release}` });
 }
 
 async function moduleSymbolsOf(ws: KernelWorkspace, name: string) {

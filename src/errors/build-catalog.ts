@@ -51,4 +51,9 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: a patched function uses the static key ${d.key}, which the kernel does not export; a live patch cannot set up that static branch`,
     hint: () => 'test the key with static_key_enabled() (a plain read) in the patched code instead of static_branch_*()',
   },
+  BUILD_MODULE_CHECK: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.module}: the linked module would not load: ${d.problem}`,
+    hint: () => 'this is a rebootless bug for this patch; rerun with --keep-workdir and report the work directory',
+  },
 };

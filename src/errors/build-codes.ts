@@ -9,4 +9,5 @@ export interface BuildErrorData {
   BUILD_NO_CHANGE: { objects: string[] };
   BUILD_SYMBOL_UNRESOLVED: { object: string; symbol: string; target: string; why: string };
   BUILD_STATIC_BRANCH: { object: string; key: string };
+  BUILD_MODULE_CHECK: { module: string; problem: string };
 }

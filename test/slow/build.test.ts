@@ -61,6 +61,18 @@ describe('rebootless build + try on the real kernel', () => {
     expect(t.code).toBe(0);
   });
 
+  it('a static helper inlined into several callers changes each caller', async () => {
+    const b = await build(fixture('task-state.patch'), 'task_state');
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/patched\s+do_task_stat/);
+    expect(b.stdout).toMatch(/patched\s+proc_pid_status/);
+    const t = await tryIt(b.ko, `grep State /proc/self/status; cut -d' ' -f3 /proc/self/stat`);
+    expect(t.step('check-before')).toBe('State:\tR (running)\nR');
+    expect(t.step('check-patched')).toBe('State:\tS (live patched)\nS');
+    expect(t.step('check-after')).toBe('State:\tR (running)\nR');
+    expect(t.code).toBe(0);
+  });
+
   it('a SYSCALL_DEFINE body (getppid)', async () => {
     const b = await build(fixture('getppid.patch'), 'getppid');
     expect(b.code, b.stderr).toBe(0);
