@@ -105,6 +105,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         await fsp.mkdir(path.dirname(origCopy), { recursive: true });
         await fsp.copyFile(await compileObject(tree, obj, { cc: o.workspace.cc, ...sig }), origCopy);
         await replaceFile(tree, f.path, f.patched);
+        if (res.length === 0) await checkCompiler(o.workspace, origCopy);
         const patched = await compileObject(tree, obj, { cc: o.workspace.cc, ...sig });
         const owner = (await readOwner(tree, obj)) ?? { kind: 'vmlinux' as const };
         res.push({ source: f.path, object: obj, orig: origCopy, patched, owner });
@@ -214,6 +215,20 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   } finally {
     if (!o.keepWorkdir) await removePath(work);
   }
+}
+
+/** The NUL-separated strings of a `.comment` section. */
+function commentStrings(file: ElfFile): string[] {
+  const sec = file.sections.find((s) => s.name === '.comment');
+  return sec ? Buffer.from(sec.data).toString('latin1').split('\0').filter(Boolean) : [];
+}
+
+/** The compiler recorded in vmlinux's .comment must be the one that compiled our objects. */
+async function checkCompiler(ws: KernelWorkspace, object: string): Promise<void> {
+  const vmlinux = await readElfSymbols(ws.vmlinux, { include: (s) => s.name === '.comment' });
+  const kernel = commentStrings(vmlinux).find((c) => c.startsWith('GCC:'));
+  const ours = commentStrings(await readElfFile(object)).find((c) => c.startsWith('GCC:'));
+  if (kernel && ours !== kernel) throw new RebootlessError('BUILD_COMPILER_MISMATCH', { release: ws.release, kernel, object: ours ?? '(none)' });
 }
 
 /** Every undefined symbol left is an export the loader can resolve, and vermagic is the release's. */

@@ -56,4 +56,9 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.module}: the linked module would not load: ${d.problem}`,
     hint: () => 'this is a rebootless bug for this patch; rerun with --keep-workdir and report the work directory',
   },
+  BUILD_COMPILER_MISMATCH: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.release} was built by '${d.kernel}', but the objects compiled here say '${d.object}'; code from another compiler may not match the running kernel`,
+    hint: () => "install the release's compiler (rebootless doctor names it, and --install installs it), then build again",
+  },
 };

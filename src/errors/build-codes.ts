@@ -10,4 +10,5 @@ export interface BuildErrorData {
   BUILD_SYMBOL_UNRESOLVED: { object: string; symbol: string; target: string; why: string };
   BUILD_STATIC_BRANCH: { object: string; key: string };
   BUILD_MODULE_CHECK: { module: string; problem: string };
+  BUILD_COMPILER_MISMATCH: { release: string; kernel: string; object: string };
 }
