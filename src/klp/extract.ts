@@ -38,7 +38,7 @@ export interface PatchObject {
 }
 
 /** Side tables carried for the included functions; the others are optional for correctness and skipped (warned). */
-const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unwind', '.altinstructions', '__jump_table'];
+const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unwind', '.altinstructions', '__jump_table', '__mcount_loc'];
 
 export const NEW_PREFIX = '__rebootless_new_';
 export const PLACEHOLDER_PREFIX = '__rebootless_klp_';

@@ -49,6 +49,15 @@ describe('rebootless build + try on the real kernel', () => {
     expect(t.step('check-before')).toMatch(/^console=ttyS0/);
     expect(t.step('check-patched')).toBe(`rebootless-patched ${t.step('check-before')}`);
     expect(t.step('check-after')).toBe(t.step('check-before'));
+    // the regenerated __mcount_loc makes the new code known to ftrace
+    const vm = await Vm.start({ workspace: ws, cacheRoot: sharedCache() });
+    try {
+      await vm.copyIn(b.ko, '/root/cmdline.ko');
+      const r = await vm.run('insmod /root/cmdline.ko && grep -c "^__rebootless_new_cmdline_proc_show" /sys/kernel/tracing/available_filter_functions');
+      expect(r.output.trim()).toBe('1');
+    } finally {
+      expect((await vm.stop()).trouble).toEqual([]);
+    }
   });
 
   it('a new function with a new static local variable', async () => {
