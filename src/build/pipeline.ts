@@ -243,7 +243,7 @@ function checkLinked(file: ElfFile, exports: Map<string, Export>, release: strin
 async function moduleSymbolsOf(ws: KernelWorkspace, name: string) {
   const dep = await fsp.readFile(path.join(ws.modulesDir, 'modules.dep'), 'utf8');
   const line = dep.split('\n').find((l) => path.basename(l.split(':')[0] ?? '').replace(/\.ko.*$/, '').replace(/-/g, '_') === name);
-  if (!line) return [];
+  if (!line) throw new RebootlessError('VM_MODULE_UNKNOWN', { name, release: ws.release, close: [] });
   const file = await readElfFile(path.join(ws.modulesDir, line.split(':')[0] as string));
   return file.sections.find((s) => s.symbols)?.symbols ?? [];
 }

@@ -1,5 +1,6 @@
 import { RebootlessError } from '../../errors/index.js';
 import { checkRequirements, installPackages } from '../../kernel/requirements.js';
+import { runCommand } from '../../util/process.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -26,7 +27,6 @@ export async function ensureRequirements(ctx: CliContext, json: boolean): Promis
 /** Runs apt-get update when apt knows no kernel packages and we are root; returns whether it did. */
 export async function refreshAptLists(e: unknown): Promise<boolean> {
   if (!(e instanceof RebootlessError) || e.code !== 'APT_LISTS_EMPTY' || process.getuid?.() !== 0) return false;
-  const { runCommand } = await import('../../util/process.js');
   await runCommand('apt-get', ['update', '-q']);
   return true;
 }
