@@ -54,7 +54,8 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   const pending: ElfSection[] = [];
   const symtabSymbols = patched.sections.find((s) => s.symbols)?.symbols ?? [];
   const included = new Map(diff.functions.filter((f) => f.include).map((f) => [f.name, f]));
-  const newData = new Set(diff.data.filter((d) => d.status === 'new').map((d) => d.name));
+  // new data, and read-only data that changed (the differ refuses changed writable data): the patch brings its own copy
+  const newData = new Set(diff.data.filter((d) => d.status === 'new' || d.status === 'changed').map((d) => d.name));
 
   const copySection = (sec: ElfSection): ElfSection => {
     const have = copied.get(sec);
