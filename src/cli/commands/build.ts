@@ -4,10 +4,10 @@ import { buildLivepatch, type BuildReport } from '../../build/pipeline.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { formatDuration } from '../../util/progress.js';
 import type { CliContext, SetExit } from '../context.js';
+import { collect } from '../options.js';
 import { toJson } from '../render.js';
 import { fetchWithProgress } from './kernel.js';
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function renderBuild(r: BuildReport): string {
   const lines = [`${r.output}: live patch module ${r.module} for ${r.release}`];

@@ -7,10 +7,10 @@ import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { formatDuration } from '../../util/progress.js';
 import { tryLivepatch, type TryReport, type TryStep } from '../../vm/try.js';
 import type { CliContext, SetExit } from '../context.js';
+import { collect } from '../options.js';
 import { printJson } from '../render.js';
 import { workspaceFor } from './vm.js';
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** The module name of a livepatch .ko, or NOT_A_LIVEPATCH. */
 export async function livepatchName(file: string): Promise<string> {

@@ -5,9 +5,9 @@ import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { parseFileSpec, runInVm } from '../../vm/run.js';
 import type { CliContext, SetExit } from '../context.js';
+import { collect } from '../options.js';
 import { printJson } from '../render.js';
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function positiveNumber(flag: string) {
   return (v: string): number => {
