@@ -92,6 +92,8 @@ export function parseSourcePatch(text: string, file = '<patch>'): FilePatch[] {
       }
       if (olds !== h.oldCount || news !== h.newCount) throw bad(h.at, 'hunk line counts do not match its header');
       while ((lines[i] ?? '').startsWith('\\')) i++;
+      // patch(1) silently drops whatever follows a hunk that is longer than its header says, and with it any later hunk
+      if (overrun(lines[i], lines[i + 1])) throw bad(i + 1, `hunk at line ${h.at} has more lines than its header says`);
       fp.hunks.push(h);
     }
     if (fp.hunks.length === 0 && fp.kind === 'modify') throw bad(i, `no hunks for ${fp.path}`);
@@ -99,6 +101,13 @@ export function parseSourcePatch(text: string, file = '<patch>'): FilePatch[] {
   }
   if (out.length === 0) throw new RebootlessError('PATCH_EMPTY', { file });
   return out;
+}
+
+/** A diff line right after a complete hunk that still looks like hunk content (not a mail signature "-- " or the next file's header). */
+function overrun(line: string | undefined, next: string | undefined): boolean {
+  if (line === undefined || line === '-- ') return false;
+  if (line.startsWith('--- ') && (next ?? '').startsWith('+++ ')) return false;
+  return line.startsWith('+') || line.startsWith('-') || (line.startsWith(' ') && line.trim() !== '');
 }
 
 /** What kind of file a path is, when rebootless cannot take it (undefined: a C source it can). */

@@ -91,4 +91,11 @@ describe('source patches', () => {
     expect(codeOf(() => parseSourcePatch('--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n a\n-b\n'))).toBe('PATCH_MALFORMED');
     expect(codeOf(() => parseSourcePatch('--- a/x.c\n+++ b/x.c\n@@ nonsense @@\n'))).toBe('PATCH_MALFORMED');
   });
+
+  it('refuses a hunk longer than its header instead of dropping the rest (and the hunks after it)', () => {
+    const long = gitDiff.replace('@@ -3,4 +3,5 @@', '@@ -3,2 +3,2 @@');
+    expect(codeOf(() => parseSourcePatch(long))).toBe('PATCH_MALFORMED');
+    // a mail signature after the last hunk is not part of it
+    expect(parseSourcePatch(`${gitDiff}-- \n2.39.2\n`)[0]?.hunks).toHaveLength(2);
+  });
 });
