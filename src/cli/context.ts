@@ -15,7 +15,7 @@ export interface CliContext {
 }
 
 export function createContext(io: CliIo, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): CliContext {
-  const color = io.stdout.isTTY === true && env.NO_COLOR === undefined;
+  const color = io.stdout.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
   return {
     io,
     signal,

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RebootlessError } from '../errors/index.js';
+import { registerApply } from './commands/apply.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
 import { registerElf } from './commands/elf.js';
+import { registerInstall } from './commands/install.js';
 import { registerKernel } from './commands/kernel.js';
+import { registerPredict } from './commands/predict.js';
+import { registerStatus } from './commands/status.js';
 import { registerTry } from './commands/try.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
@@ -36,6 +40,10 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
   registerTry(program, ctx, setExit);
   registerElf(program, ctx, setExit);
   registerDiff(program, ctx, setExit);
+  registerPredict(program, ctx, setExit);
+  registerApply(program, ctx, setExit);
+  registerStatus(program, ctx, setExit);
+  registerInstall(program, ctx, setExit);
   registerDemo(program, ctx, setExit);
   for (const c of program.commands) {
     c.exitOverride();

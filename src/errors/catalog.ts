@@ -4,6 +4,7 @@ import { buildCatalog } from './build-catalog.js';
 import { elfCatalog } from './elf-catalog.js';
 import { EXIT } from './exit.js';
 import { list } from './format.js';
+import { runtimeCatalog } from './runtime-catalog.js';
 import { vmCatalog } from './vm-catalog.js';
 
 export type { Catalog, CatalogEntry, CatalogPart };
@@ -99,4 +100,4 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   },
 };
 
-export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog };
+export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog, ...runtimeCatalog };

@@ -5,6 +5,8 @@ export const EXIT = {
   unpatchable: 2,
   noChange: 3,
   usage: 64,
+  /** A live patch transition ran out of time and was reversed: the kernel is as it was (EX_TEMPFAIL). */
+  unchanged: 75,
   /** The guest kernel crashed, oopsed or warned (VM harness). */
   kernelTrouble: 90,
   /** A VM boot or command ran out of time (as coreutils `timeout`). */

@@ -17,8 +17,14 @@ describe('error catalog', () => {
 
   it.each(codes)('%s has a message, a hint and an exit code, and is thrown somewhere', (code) => {
     const entry = catalog[code] as { hint: (d: unknown) => string; message: (d: unknown) => string; exitCode: number };
-    // a one-element array reads as a string, a list and a number alike in messages
-    const value = Object.assign(['x'], { split: () => ['x'], trim: () => 'x', trimEnd: () => 'x' });
+    // a one-element array reads as a string, a list and a number alike in messages; its element is
+    // the string 'x' whose unknown fields are that array again (lists of records, e.g. blocking tasks)
+    const value: unknown[] = [];
+    const str = new String('x') as unknown as Record<string | symbol, unknown>;
+    const elem = new Proxy(str, {
+      get: (t, k) => (typeof k === 'symbol' || k in t ? (typeof t[k] === 'function' ? (t[k] as () => unknown).bind(t) : t[k]) : value),
+    });
+    Object.assign(value, [elem], { split: () => ['x'], trim: () => 'x', trimEnd: () => 'x' });
     const sample = new Proxy({}, { get: () => value });
     expect(entry.hint(sample).length).toBeGreaterThan(10);
     expect(entry.message(sample).length).toBeGreaterThan(0);

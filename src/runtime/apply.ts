@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { RebootlessError, type BlockerSummary } from '../errors/index.js';
+import { frameMatcher, summarize } from './blockers.js';
+import { boundedTransition, waitForOtherTransition } from './bounded.js';
+import type { RuntimeOptions } from './events.js';
+import type { LiveHost } from './host.js';
+import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
+import { loadModule, unloadModule } from './modules.js';
+import { preflightApply } from './preflight.js';
+import { readRecord, removeRecord, writeRecord } from './records.js';
+import { writeForce } from './sysfs.js';
+
+// apply: preflight, load, follow the transition within a bound; past the
+// bound reverse it and unload, so the kernel is exactly as it was.
+
+export interface ApplyOptions extends RuntimeOptions {
+  /** Follow the transition to its end (default); false returns once the module is loaded. */
+  wait: boolean;
+  /** Past the bound, force the remaining tasks instead of reversing. Permanent: the module can never be removed. */
+  force: boolean;
+}
+
+export interface ApplyReport {
+  name: string;
+  file: string;
+  release: string;
+  /** applied: every task switched; in-transition: --no-wait returned early; forced: the remaining tasks were forced. */
+  outcome: 'applied' | 'in-transition' | 'forced';
+  transitionMs: number | null;
+  /** Tasks that had a patched function on their stack while the transition ran. */
+  blockers: BlockerSummary[];
+  notes: string[];
+  module: LivepatchModuleInfo;
+}
+
+/** Unload after a reversal: the module stays referenced for a moment after the patch is freed. */
+const UNLOAD_GRACE_MS = 30_000;
+
+export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): Promise<ApplyReport> {
+  const file = path.resolve(koFile);
+  const m = await readModuleFile(file);
+  const { notes } = await preflightApply(h, m);
+  for (const text of notes) o.onEvent?.({ kind: 'note', text });
+  const deadline = h.now() + o.timeoutMs;
+  await waitForOtherTransition(h, m.name, deadline, o);
+
+  o.onEvent?.({ kind: 'loading', file });
+  await loadModule(h, file, { deadline, ...(o.signal ? { signal: o.signal } : {}), onRetry: (reason) => o.onEvent?.({ kind: 'retry', what: 'load', reason }) });
+  const record = {
+    name: m.name,
+    file,
+    release: m.release,
+    description: m.description,
+    cves: m.cves,
+    replace: m.replace,
+    objects: m.objects,
+    loadedAt: new Date(h.now()).toISOString(),
+    transitionStartedAt: new Date(h.now()).toISOString(),
+    transitionEndedAt: null,
+    forced: false,
+  };
+  await writeRecord(h, record);
+  const report = (outcome: ApplyReport['outcome'], transitionMs: number | null, blockers: BlockerSummary[]): ApplyReport =>
+    ({ name: m.name, file, release: m.release, outcome, transitionMs, blockers, notes, module: m });
+  if (!o.wait) return report('in-transition', null, []);
+
+  const r = await boundedTransition(h, m.name, 'patched', { ...o, deadline, match: frameMatcher(m.objects, m.name), onExpiry: o.force ? 'return' : 'reverse' });
+  const blockers = r.seen.map(summarize);
+  if (r.completed) {
+    await writeRecord(h, { ...record, transitionEndedAt: new Date(h.now()).toISOString() });
+    return report('applied', r.ms, blockers);
+  }
+  if (o.force && r.why === 'timeout') {
+    o.onEvent?.({ kind: 'forcing', name: m.name });
+    await writeForce(h, m.name);
+    const done = await boundedTransition(h, m.name, 'patched', { ...o, deadline: h.now() + 10_000, match: frameMatcher(m.objects, m.name), onExpiry: 'return' });
+    await writeRecord(h, { ...record, forced: true, transitionEndedAt: done.completed ? new Date(h.now()).toISOString() : null });
+    return report('forced', r.ms, blockers);
+  }
+  // Reversed: take the module out again.
+  o.onEvent?.({ kind: 'unloading', name: m.name });
+  await unloadModule(h, m.name, { deadline: h.now() + UNLOAD_GRACE_MS, onRetry: (reason) => o.onEvent?.({ kind: 'retry', what: 'unload', reason }) });
+  if ((await readRecord(h, m.name))?.loadedAt === record.loadedAt) await removeRecord(h, m.name);
+  if (r.why === 'interrupted') throw new RebootlessError('INTERRUPTED', { signal: 'SIGINT' });
+  throw new RebootlessError('APPLY_TIMED_OUT', { name: m.name, seconds: Math.round(o.timeoutMs / 1000), blockers });
+}

@@ -1,0 +1,53 @@
+import type { BlockerSummary } from '../errors/index.js';
+import type { LiveHost } from './host.js';
+import type { KlpTableObject } from './klp-tables.js';
+import { formatFrame, type StackFrame } from './stack.js';
+import { readTaskStack, readTasks, type LiveTask } from './tasks.js';
+
+// Which tasks hold a transition up, and which patched functions on their
+// stacks are why.
+
+export interface BlockingTask extends LiveTask {
+  stack: StackFrame[];
+  /** Indexes into `stack` of the frames in functions the transition switches. */
+  hits: number[];
+}
+
+/** The new code of rebootless modules is named __rebootless_new_<function>. */
+const NEW_PREFIX = '__rebootless_new_';
+const baseName = (func: string): string => (func.startsWith(NEW_PREFIX) ? func.slice(NEW_PREFIX.length) : func);
+
+/** A predicate for frames in functions the patch replaces (old code) or provides (new code, in the patch module). */
+export function frameMatcher(objects: readonly KlpTableObject[], patchModule: string): (f: StackFrame) => boolean {
+  const byObject = new Map<string, Set<string>>();
+  for (const o of objects) {
+    const set = byObject.get(o.name) ?? new Set<string>();
+    for (const fn of o.functions) set.add(fn.name);
+    byObject.set(o.name, set);
+  }
+  return (f) => f.module === patchModule || (byObject.get(f.module ?? 'vmlinux')?.has(baseName(f.func)) ?? false);
+}
+
+export async function withStack(h: LiveHost, t: LiveTask, match: (f: StackFrame) => boolean): Promise<BlockingTask> {
+  const stack = await readTaskStack(h, t);
+  return { ...t, stack, hits: stack.flatMap((f, i) => (match(f) ? [i] : [])) };
+}
+
+/** Every task (but `exclude`, normally this process) whose stack holds a matching frame now. */
+export async function tasksInFunctions(h: LiveHost, match: (f: StackFrame) => boolean, exclude: number): Promise<BlockingTask[]> {
+  const out: BlockingTask[] = [];
+  for (const t of await readTasks(h)) {
+    if (t.pid === exclude) continue;
+    const b = await withStack(h, t, match);
+    if (b.hits.length) out.push(b);
+  }
+  return out;
+}
+
+export const summarize = (b: BlockingTask): BlockerSummary => ({
+  pid: b.pid,
+  comm: b.comm,
+  functions: [...new Set(b.hits.map((i) => b.stack[i]!.func))],
+});
+
+export const hitFrames = (b: BlockingTask): string[] => b.hits.map((i) => formatFrame(b.stack[i]!));

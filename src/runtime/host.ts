@@ -1,0 +1,59 @@
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+
+// The live machine rebootless manages, as paths and two primitives. Tests
+// point `root` at a fake tree; the real host is rooted at '/'.
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface LiveHost {
+  /** '/' on a real machine. */
+  root: string;
+  /** The running kernel release (uname -r). */
+  release(): string;
+  isRoot(): boolean;
+  /** Runs a program (insmod, rmmod, systemctl) and returns its exit code and combined output. */
+  exec(file: string, args: readonly string[]): Promise<ExecResult>;
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function execCombined(file: string, args: readonly string[]): Promise<ExecResult> {
+  const r = await execa(file, args, { reject: false, all: true, stdin: 'ignore', encoding: 'utf8' });
+  const cause = r.cause as NodeJS.ErrnoException | undefined;
+  if (r.exitCode === undefined) return { exitCode: 127, output: cause?.code === 'ENOENT' ? `${file}: not found` : String(r.message) };
+  return { exitCode: r.exitCode, output: typeof r.all === 'string' ? r.all.trim() : '' };
+}
+
+export function liveHost(): LiveHost {
+  return {
+    root: '/',
+    release: () => os.release(),
+    isRoot: () => process.getuid?.() === 0,
+    exec: execCombined,
+    now: () => Date.now(),
+    sleep,
+  };
+}
+
+/** A host path: `hostPath(h, 'sys/kernel/livepatch')`. */
+export const hostPath = (h: LiveHost, ...parts: string[]): string => path.join(h.root, ...parts);
+
+/** Module names treat '-' and '_' alike; the kernel shows '_'. */
+export const moduleName = (name: string): string => name.replace(/-/g, '_');

@@ -1,0 +1,126 @@
+import { mkdir, readdir, readFile, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { RebootlessError } from '../errors/index.js';
+import { pathExists, removePath, writeFileAtomic } from '../util/fs.js';
+import { hostPath, moduleName, type LiveHost } from './host.js';
+import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
+import { requireRoot } from './preflight.js';
+
+// Installed patches survive a reboot: the module is kept under
+// /var/lib/rebootless/<release>/ with an `order` file (stacking order), and one
+// systemd unit loads them at boot when the running release has a directory.
+
+export const UNIT_NAME = 'rebootless.service';
+
+export interface InstalledPatch {
+  release: string;
+  name: string;
+  file: string;
+  /** 1-based position in the stacking order. */
+  position: number;
+}
+
+export interface InstallReport {
+  name: string;
+  release: string;
+  file: string;
+  order: string[];
+  unit: string;
+  /** systemd was running and reloaded its units. */
+  reloaded: boolean;
+}
+
+export const libDir = (h: LiveHost, release?: string): string => hostPath(h, 'var/lib/rebootless', ...(release ? [release] : []));
+const unitPath = (h: LiveHost): string => hostPath(h, 'etc/systemd/system', UNIT_NAME);
+const wantsPath = (h: LiveHost): string => hostPath(h, 'etc/systemd/system/multi-user.target.wants', UNIT_NAME);
+
+/** systemd command-line quoting: double quotes when needed, with \ and " escaped. */
+const systemdQuote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+
+/** The unit file text; `command` loads every installed patch of the running release. */
+export function renderUnit(command: readonly string[]): string {
+  return `# Written by rebootless install. Loads the live patches installed for the running
+# kernel release from /var/lib/rebootless/<release>/, in stacking order.
+[Unit]
+Description=rebootless: load the live patches installed for this kernel release
+ConditionPathIsDirectory=/var/lib/rebootless/%v
+After=local-fs.target systemd-modules-load.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+TimeoutStartSec=15min
+ExecStart=${command.map(systemdQuote).join(' ')}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export async function readOrder(h: LiveHost, release: string): Promise<string[]> {
+  try {
+    return (await readFile(path.join(libDir(h, release), 'order'), 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+const writeOrder = (h: LiveHost, release: string, order: string[]): Promise<void> =>
+  writeFileAtomic(path.join(libDir(h, release), 'order'), order.map((n) => `${n}\n`).join(''));
+
+export const installedFile = (h: LiveHost, release: string, name: string): string => path.join(libDir(h, release), `${name}.ko`);
+
+export async function listInstalled(h: LiveHost): Promise<InstalledPatch[]> {
+  let releases: string[];
+  try {
+    releases = (await readdir(libDir(h), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  const out: InstalledPatch[] = [];
+  for (const release of releases) {
+    (await readOrder(h, release)).forEach((name, i) => out.push({ release, name, file: installedFile(h, release, name), position: i + 1 }));
+  }
+  return out;
+}
+
+async function reloadSystemd(h: LiveHost): Promise<boolean> {
+  if (h.root !== '/' || !(await pathExists('/run/systemd/system'))) return false;
+  return (await h.exec('systemctl', ['daemon-reload'])).exitCode === 0;
+}
+
+export async function installPatch(h: LiveHost, file: string, command: readonly string[]): Promise<InstallReport & { module: LivepatchModuleInfo }> {
+  const m = await readModuleFile(file);
+  requireRoot(h, 'installing a live patch', `rebootless install ${file}`);
+  const dir = libDir(h, m.release);
+  await mkdir(dir, { recursive: true });
+  const dest = installedFile(h, m.release, m.name);
+  await writeFileAtomic(dest, await readFile(file), 0o644);
+  const order = [...(await readOrder(h, m.release)).filter((n) => n !== m.name), m.name];
+  await writeOrder(h, m.release, order);
+  await mkdir(path.dirname(unitPath(h)), { recursive: true });
+  await writeFileAtomic(unitPath(h), renderUnit(command), 0o644);
+  await mkdir(path.dirname(wantsPath(h)), { recursive: true });
+  if (!(await pathExists(wantsPath(h)))) await symlink(`/etc/systemd/system/${UNIT_NAME}`, wantsPath(h));
+  return { name: m.name, release: m.release, file: dest, order, unit: unitPath(h), reloaded: await reloadSystemd(h), module: m };
+}
+
+export async function uninstallPatch(h: LiveHost, rawName: string, release: string): Promise<{ name: string; release: string; unitRemoved: boolean }> {
+  const name = moduleName(rawName);
+  requireRoot(h, 'uninstalling a live patch', `rebootless uninstall ${name}`);
+  const order = await readOrder(h, release);
+  if (!order.includes(name)) {
+    throw new RebootlessError('NOT_INSTALLED', { name, release, installed: (await listInstalled(h)).map((p) => `${p.name} (${p.release})`) });
+  }
+  const rest = order.filter((n) => n !== name);
+  await removePath(installedFile(h, release, name));
+  if (rest.length) await writeOrder(h, release, rest);
+  else await removePath(libDir(h, release));
+  const unitRemoved = (await listInstalled(h)).length === 0;
+  if (unitRemoved) {
+    await removePath(wantsPath(h));
+    await removePath(unitPath(h));
+  }
+  await reloadSystemd(h);
+  return { name, release, unitRemoved };
+}

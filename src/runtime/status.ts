@@ -1,0 +1,96 @@
+import type { LiveHost } from './host.js';
+import { listInstalled, type InstalledPatch } from './install.js';
+import { livepatchModules, moduleTaint } from './modules.js';
+import { readRecords, type ApplyRecord } from './records.js';
+import { livepatchSupported, readPatches, type SysfsObject, type SysfsPatch } from './sysfs.js';
+import { decodeTaint, readTaint } from './taint.js';
+
+// What is patched on this host: sysfs for the facts the kernel keeps, the
+// apply records for what it does not (description, CVEs, times), /sys/module
+// for modules whose patch is gone. The JSON form is a stable schema.
+
+export const STATUS_SCHEMA = 'rebootless.status/1';
+
+export type PatchState = 'patching' | 'enabled' | 'unpatching' | 'module-only';
+
+export interface PatchStatus {
+  name: string;
+  state: PatchState;
+  enabled: boolean;
+  transition: {
+    running: boolean;
+    /** ISO time the transition started, when rebootless started it. */
+    since: string | null;
+    seconds: number | null;
+  };
+  objects: SysfsObject[];
+  description: string | null;
+  cves: string[];
+  replace: boolean | null;
+  forced: boolean;
+  /** ISO times; null when the patch was not loaded by rebootless. */
+  loadedAt: string | null;
+  appliedAt: string | null;
+  file: string | null;
+  /** /sys/module/NAME/taint letters. */
+  moduleTaint: string;
+  installed: boolean;
+}
+
+export interface HostStatus {
+  schema: typeof STATUS_SCHEMA;
+  release: string;
+  livepatch: boolean;
+  taint: { mask: number; flags: { letter: string; meaning: string }[] };
+  patches: PatchStatus[];
+  installed: InstalledPatch[];
+}
+
+function stateOf(p: SysfsPatch | undefined): PatchState {
+  if (!p) return 'module-only';
+  if (p.transition) return p.enabled ? 'patching' : 'unpatching';
+  return 'enabled';
+}
+
+function patchStatus(name: string, p: SysfsPatch | undefined, rec: ApplyRecord | undefined, taint: string, installed: boolean, now: number): PatchStatus {
+  const running = p?.transition ?? false;
+  const since = running ? (rec?.transitionStartedAt ?? null) : null;
+  return {
+    name,
+    state: stateOf(p),
+    enabled: p?.enabled ?? false,
+    transition: { running, since, seconds: since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : null },
+    objects: p?.objects ?? [],
+    description: rec?.description ?? null,
+    cves: rec?.cves ?? [],
+    replace: rec?.replace ?? null,
+    forced: rec?.forced ?? false,
+    loadedAt: rec?.loadedAt ?? null,
+    appliedAt: rec?.transitionEndedAt ?? null,
+    file: rec?.file ?? null,
+    moduleTaint: taint,
+    installed,
+  };
+}
+
+export async function hostStatus(h: LiveHost): Promise<HostStatus> {
+  const release = h.release();
+  const [sysfs, records, modules, installed, mask] = await Promise.all([readPatches(h), readRecords(h), livepatchModules(h), listInstalled(h), readTaint(h)]);
+  const order = records.map((r) => r.name);
+  const names = [...new Set([...sysfs.map((p) => p.name), ...modules])].sort(
+    (a, b) => (order.indexOf(a) + 1 || Infinity) - (order.indexOf(b) + 1 || Infinity) || a.localeCompare(b),
+  );
+  const isInstalled = new Set(installed.filter((i) => i.release === release).map((i) => i.name));
+  const patches: PatchStatus[] = [];
+  for (const n of names) {
+    patches.push(patchStatus(n, sysfs.find((p) => p.name === n), records.find((r) => r.name === n), await moduleTaint(h, n), isInstalled.has(n), h.now()));
+  }
+  return {
+    schema: STATUS_SCHEMA,
+    release,
+    livepatch: await livepatchSupported(h),
+    taint: { mask, flags: decodeTaint(mask).map(({ letter, meaning }) => ({ letter, meaning })) },
+    patches,
+    installed,
+  };
+}
