@@ -4,6 +4,7 @@ import { benchVm } from './vm.js';
 import { benchBuild } from './build.js';
 import { benchDiff } from './diff.js';
 import { benchElf } from './elf.js';
+import { benchApply } from './apply.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<void>][] = [
   ['elf', benchElf],
   ['diff', benchDiff],
   ['build', benchBuild],
+  ['apply', benchApply],
 ];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {

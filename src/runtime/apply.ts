@@ -26,6 +26,9 @@ export interface ApplyReport {
   release: string;
   /** applied: every task switched; in-transition: --no-wait returned early; forced: the remaining tasks were forced. */
   outcome: 'applied' | 'in-transition' | 'forced';
+  /** insmod, from the call to its return (the kernel has started the transition). */
+  loadMs: number;
+  /** From the module's load to every task switched. */
   transitionMs: number | null;
   /** Tasks that had a patched function on their stack while the transition ran. */
   blockers: BlockerSummary[];
@@ -45,6 +48,7 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
   await waitForOtherTransition(h, m.name, deadline, o);
 
   o.onEvent?.({ kind: 'loading', file });
+  const loadStart = h.now();
   await loadModule(h, file, { deadline, ...(o.signal ? { signal: o.signal } : {}), onRetry: (reason) => o.onEvent?.({ kind: 'retry', what: 'load', reason }) });
   const record = {
     name: m.name,
@@ -59,9 +63,10 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
     transitionEndedAt: null,
     forced: false,
   };
+  const loadMs = h.now() - loadStart;
   await writeRecord(h, record);
   const report = (outcome: ApplyReport['outcome'], transitionMs: number | null, blockers: BlockerSummary[]): ApplyReport =>
-    ({ name: m.name, file, release: m.release, outcome, transitionMs, blockers, notes, module: m });
+    ({ name: m.name, file, release: m.release, outcome, loadMs, transitionMs, blockers, notes, module: m });
   if (!o.wait) return report('in-transition', null, []);
 
   const r = await boundedTransition(h, m.name, 'patched', { ...o, deadline, match: frameMatcher(m.objects, m.name), onExpiry: o.force ? 'return' : 'reverse' });
