@@ -5,10 +5,10 @@ import { boundedTransition, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import type { LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
-import { loadModule, unloadModule } from './modules.js';
+import { livepatchModules, loadModule, unloadModule } from './modules.js';
 import { preflightApply } from './preflight.js';
 import { readRecord, removeRecord, writeRecord } from './records.js';
-import { writeForce } from './sysfs.js';
+import { readPatches, writeForce } from './sysfs.js';
 
 // apply: preflight, load, follow the transition within a bound; past the
 // bound reverse it and unload, so the kernel is exactly as it was.
@@ -73,6 +73,11 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
   const blockers = r.seen.map(summarize);
   if (r.completed) {
     await writeRecord(h, { ...record, transitionEndedAt: new Date(h.now()).toISOString() });
+    for (const old of await leftOverModules(h)) {
+      const text = `module ${old} is loaded but no longer patching (replaced or disabled); remove it with 'rebootless revert ${old}'`;
+      notes.push(text);
+      o.onEvent?.({ kind: 'note', text });
+    }
     return report('applied', r.ms, blockers);
   }
   if (o.force && r.why === 'timeout') {
@@ -88,4 +93,10 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
   if ((await readRecord(h, m.name))?.loadedAt === record.loadedAt) await removeRecord(h, m.name);
   if (r.why === 'interrupted') throw new RebootlessError('INTERRUPTED', { signal: 'SIGINT' });
   throw new RebootlessError('APPLY_TIMED_OUT', { name: m.name, seconds: Math.round(o.timeoutMs / 1000), blockers });
+}
+
+/** Livepatch modules still loaded whose patch is gone from sysfs (replaced or disabled). */
+async function leftOverModules(h: LiveHost): Promise<string[]> {
+  const live = new Set((await readPatches(h)).map((p) => p.name));
+  return (await livepatchModules(h)).filter((n) => !live.has(n));
 }

@@ -17,7 +17,11 @@ export interface BlockingTask extends LiveTask {
 const NEW_PREFIX = '__rebootless_new_';
 const baseName = (func: string): string => (func.startsWith(NEW_PREFIX) ? func.slice(NEW_PREFIX.length) : func);
 
-/** A predicate for frames in functions the patch replaces (old code) or provides (new code, in the patch module). */
+/**
+ * A predicate for frames in functions the patch replaces (old code, or an earlier
+ * patch's new code for them: stacked on it, that is what the kernel checks) or
+ * provides (new code, in the patch module).
+ */
 export function frameMatcher(objects: readonly KlpTableObject[], patchModule: string): (f: StackFrame) => boolean {
   const byObject = new Map<string, Set<string>>();
   for (const o of objects) {
@@ -25,7 +29,9 @@ export function frameMatcher(objects: readonly KlpTableObject[], patchModule: st
     for (const fn of o.functions) set.add(fn.name);
     byObject.set(o.name, set);
   }
-  return (f) => f.module === patchModule || (byObject.get(f.module ?? 'vmlinux')?.has(baseName(f.func)) ?? false);
+  const replaced = new Set(objects.flatMap((o) => o.functions.map((fn) => fn.name)));
+  // New code lives in its patch module, not in the object it patches: match it by name alone.
+  return (f) => f.module === patchModule || (f.func.startsWith(NEW_PREFIX) ? replaced.has(baseName(f.func)) : (byObject.get(f.module ?? 'vmlinux')?.has(f.func) ?? false));
 }
 
 export async function withStack(h: LiveHost, t: LiveTask, match: (f: StackFrame) => boolean): Promise<BlockingTask> {

@@ -26,6 +26,8 @@ export interface Prediction {
   functions: string[];
   verdict: 'likely-immediate' | 'likely-delayed';
   summary: string;
+  /** Reasons the prediction may not carry over to an apply (e.g. another release). */
+  warnings: string[];
   blockers: PredictedBlocker[];
   module: LivepatchModuleInfo;
 }
@@ -58,6 +60,7 @@ export async function predictPatch(h: LiveHost, file: string): Promise<Predictio
     functions: m.objects.flatMap((o) => o.functions.map((f) => (o.name === 'vmlinux' ? f.name : `${o.name}:${f.name}`))),
     verdict: n === 0 ? 'likely-immediate' : 'likely-delayed',
     summary: n === 0 ? 'likely immediate: no task has a replaced function on its stack' : `likely delayed by ${n} task${n === 1 ? '' : 's'} with a replaced function on the stack`,
+    warnings: m.release === h.release() ? [] : [`the module was built for ${m.release} but ${h.release()} is running: apply will refuse it`],
     blockers,
     module: m,
   };

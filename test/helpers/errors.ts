@@ -9,3 +9,14 @@ export function codeOf(f: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The RebootlessError `p` rejects with; throws when it resolves or rejects with anything else. */
+export async function rejection(p: Promise<unknown>): Promise<RebootlessError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RebootlessError) return e;
+    throw e;
+  }
+  throw new Error('expected a RebootlessError, but it resolved');
+}
