@@ -1,0 +1,26 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { renderUnit, UNIT_NAME } from '../../../src/runtime/install.js';
+
+// systemd itself is the oracle for the boot unit rebootless install writes.
+const analyze = await execa('systemd-analyze', ['--version'], { reject: false });
+
+describe.skipIf(analyze.exitCode !== 0)('the boot unit', () => {
+  it('passes systemd-analyze verify, with a path that needs quoting', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-unit-'));
+    try {
+      const script = path.join(dir, 'my cli', 'main.js');
+      const unit = renderUnit([process.execPath, script, 'load-installed']);
+      expect(unit).toContain(`ExecStart=${process.execPath} "${script}" load-installed`);
+      writeFileSync(path.join(dir, UNIT_NAME), unit);
+      const r = await execa('systemd-analyze', ['verify', '--man=no', path.join(dir, UNIT_NAME)], { reject: false, all: true });
+      expect(r.all).toBe('');
+      expect(r.exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
