@@ -21,6 +21,11 @@ export function failureReason(output: string): string {
 
 const BUSY = /Device or resource busy|Resource temporarily unavailable|in use/i;
 
+/** insmod/rmmod not installed: say which package brings them. */
+function checkTool(file: string, r: { exitCode: number; output: string }): void {
+  if (r.exitCode === 127 && /not found/i.test(r.output)) throw new RebootlessError('TOOL_MISSING', { tool: file, packageName: 'kmod' });
+}
+
 /** Backoff between retries: 100 ms doubling to 2 s. */
 export const backoff = (attempt: number): number => Math.min(2000, 100 * 2 ** attempt);
 
@@ -29,6 +34,7 @@ export async function loadModule(h: LiveHost, file: string, o: LoadOptions): Pro
   for (let attempt = 0; ; attempt++) {
     const r = await h.exec('insmod', [file]);
     if (r.exitCode === 0) return;
+    checkTool('insmod', r);
     const reason = failureReason(r.output);
     if (!BUSY.test(reason) || h.now() >= o.deadline || o.signal?.aborted) {
       throw new RebootlessError('MODULE_LOAD_FAILED', { file, reason: explainLoadFailure(reason), output: r.output });
@@ -53,6 +59,7 @@ export async function unloadModule(h: LiveHost, name: string, o: LoadOptions): P
     if (!(await moduleLoaded(h, name))) return;
     const r = await h.exec('rmmod', [name]);
     if (r.exitCode === 0) return;
+    checkTool('rmmod', r);
     if (h.now() >= o.deadline || o.signal?.aborted) {
       throw new RebootlessError('MODULE_UNLOAD_FAILED', { name, output: failureReason(r.output), seconds: Math.round((h.now() - started) / 1000) });
     }

@@ -39,7 +39,8 @@ export interface FollowResult {
   seen: Map<number, BlockingTask>;
 }
 
-const MAX_STACKS = 64;
+/** Stacks read per poll: early in a transition thousands of tasks may be pending, most leave within a second. */
+const MAX_STACKS = 256;
 
 /** Whether the patch reached the target: enabled and settled, or (unpatching) settled disabled or gone. */
 async function settled(h: LiveHost, name: string, target: TransitionTarget): Promise<boolean> {

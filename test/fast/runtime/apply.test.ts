@@ -109,3 +109,12 @@ describe('applyPatch', () => {
     expect(await readRecord(busy.host, 'livepatch_a')).toBeUndefined();
   });
 });
+
+describe('applyPatch without kmod', () => {
+  it('says which package brings insmod', async () => {
+    const k = new FakeKernel();
+    const host = { ...k.host, exec: () => Promise.resolve({ exitCode: 127, output: 'insmod: not found' }) };
+    const e = await rejection(applyPatch(host, livepatchModule(), { timeoutMs: 1000, wait: true, force: false }));
+    expect([e.code, e.data]).toEqual(['TOOL_MISSING', { tool: 'insmod', packageName: 'kmod' }]);
+  });
+});
