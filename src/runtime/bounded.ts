@@ -4,7 +4,7 @@ import type { RuntimeOptions } from './events.js';
 import type { LiveHost } from './host.js';
 import type { StackFrame } from './stack.js';
 import { transitionPatch, writeEnabled } from './sysfs.js';
-import { followTransition, type TransitionTarget } from './transition.js';
+import { followTransition, settled, type TransitionTarget } from './transition.js';
 
 // A transition with a bound: follow it until the deadline; past it (or on
 // interrupt) reverse it and follow the reversal, so the kernel ends where it
@@ -36,6 +36,8 @@ export async function boundedTransition(h: LiveHost, name: string, target: Trans
   const first = await follow(target, o.deadline, o.signal);
   const seen = [...first.seen.values()];
   if (first.completed) return { completed: true, ms: first.ms, seen };
+  // It may have finished between the last look and now: then there is nothing to reverse.
+  if (await settled(h, name, target)) return { completed: true, ms: first.ms, seen };
   const why = o.signal?.aborted ? 'interrupted' : 'timeout';
   if (o.onExpiry === 'return' && why === 'timeout') return { completed: false, why, ms: first.ms, seen };
 

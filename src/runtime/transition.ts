@@ -43,7 +43,7 @@ export interface FollowResult {
 const MAX_STACKS = 256;
 
 /** Whether the patch reached the target: enabled and settled, or (unpatching) settled disabled or gone. */
-async function settled(h: LiveHost, name: string, target: TransitionTarget): Promise<boolean> {
+export async function settled(h: LiveHost, name: string, target: TransitionTarget): Promise<boolean> {
   const p = await readPatch(h, name);
   if (!p) return target === 'unpatched';
   return !p.transition && p.enabled === (target === 'patched');
