@@ -1,9 +1,11 @@
+import { frameMatcher, hitFrames } from './blockers.js';
 import type { LiveHost } from './host.js';
 import { listInstalled, type InstalledPatch } from './install.js';
 import { livepatchModules, moduleTaint } from './modules.js';
 import { readRecords, type ApplyRecord } from './records.js';
 import { livepatchSupported, readPatches, type SysfsObject, type SysfsPatch } from './sysfs.js';
 import { decodeTaint, readTaint } from './taint.js';
+import { snapshot } from './transition.js';
 
 // What is patched on this host: sysfs for the facts the kernel keeps, the
 // apply records for what it does not (description, CVEs, times), /sys/module
@@ -22,6 +24,10 @@ export interface PatchStatus {
     /** ISO time the transition started, when rebootless started it. */
     since: string | null;
     seconds: number | null;
+    /** While it runs: tasks not yet switched that have a switched function on their stack. */
+    blockers: StatusBlocker[];
+    /** While it runs: how many tasks are not switched yet. */
+    pending: number;
   };
   objects: SysfsObject[];
   description: string | null;
@@ -35,6 +41,15 @@ export interface PatchStatus {
   /** /sys/module/NAME/taint letters. */
   moduleTaint: string;
   installed: boolean;
+}
+
+export interface StatusBlocker {
+  pid: number;
+  tid: number;
+  comm: string;
+  state: string;
+  /** The frames in switched functions, as the stack file shows them. */
+  frames: string[];
 }
 
 export interface HostStatus {
@@ -52,14 +67,26 @@ function stateOf(p: SysfsPatch | undefined): PatchState {
   return 'enabled';
 }
 
-function patchStatus(name: string, p: SysfsPatch | undefined, rec: ApplyRecord | undefined, taint: string, installed: boolean, now: number): PatchStatus {
-  const running = p?.transition ?? false;
-  const since = running ? (rec?.transitionStartedAt ?? null) : null;
+async function transitionOf(h: LiveHost, p: SysfsPatch | undefined, rec: ApplyRecord | undefined): Promise<PatchStatus['transition']> {
+  if (!p?.transition) return { running: false, since: null, seconds: null, blockers: [], pending: 0 };
+  const since = rec?.transitionStartedAt ?? null;
+  const objects = rec?.objects ?? p.objects;
+  const s = await snapshot(h, p.name, p.enabled ? 'patched' : 'unpatched', { deadline: 0, self: process.pid, match: frameMatcher(objects, p.name) }, 0);
+  return {
+    running: true,
+    since,
+    seconds: since ? Math.max(0, Math.round((h.now() - Date.parse(since)) / 1000)) : null,
+    blockers: s.tasks.filter((t) => t.hits.length).map((t) => ({ pid: t.pid, tid: t.tid, comm: t.comm, state: t.state, frames: hitFrames(t) })),
+    pending: s.pending,
+  };
+}
+
+function patchStatus(name: string, p: SysfsPatch | undefined, rec: ApplyRecord | undefined, taint: string, installed: boolean, transition: PatchStatus['transition']): PatchStatus {
   return {
     name,
     state: stateOf(p),
     enabled: p?.enabled ?? false,
-    transition: { running, since, seconds: since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : null },
+    transition,
     objects: p?.objects ?? [],
     description: rec?.description ?? null,
     cves: rec?.cves ?? [],
@@ -83,7 +110,9 @@ export async function hostStatus(h: LiveHost): Promise<HostStatus> {
   const isInstalled = new Set(installed.filter((i) => i.release === release).map((i) => i.name));
   const patches: PatchStatus[] = [];
   for (const n of names) {
-    patches.push(patchStatus(n, sysfs.find((p) => p.name === n), records.find((r) => r.name === n), await moduleTaint(h, n), isInstalled.has(n), h.now()));
+    const p = sysfs.find((x) => x.name === n);
+    const rec = records.find((r) => r.name === n);
+    patches.push(patchStatus(n, p, rec, await moduleTaint(h, n), isInstalled.has(n), await transitionOf(h, p, rec)));
   }
   return {
     schema: STATUS_SCHEMA,

@@ -114,6 +114,10 @@ describe('live management in the VM', () => {
       await sh('(rebootless apply pipe.ko --json > /tmp/apply.json 2> /tmp/apply.err; echo $? > /tmp/apply.rc) &');
       const shown = await sh('for i in $(seq 300); do grep -q "<- patched function" /tmp/apply.err 2>/dev/null && break; sleep 0.1; done; cat /sys/kernel/livepatch/livepatch_rt_pipe/transition');
       expect(shown.out).toBe('1\n');
+      const during = jsonOf<{ patches: { state: string; transition: { running: boolean; blockers: { pid: number; comm: string; frames: string[] }[] } }[] }>(
+        await sh('rebootless status livepatch_rt_pipe --json'),
+      );
+      expect(during.patches[0]).toMatchObject({ state: 'patching', transition: { running: true, blockers: [{ pid: catPid, comm: 'cat', frames: [expect.stringMatching(/^pipe_read\+0x/)] }] } });
       const done = await sh('echo wake > /tmp/f; while [ ! -e /tmp/apply.rc ]; do sleep 0.2; done; cat /tmp/apply.rc /tmp/apply.json');
       expect(done.out.split('\n')[0]).toBe('0');
       const applied = JSON.parse(done.out.slice(done.out.indexOf('\n') + 1)) as { outcome: string; blockers: { pid: number; functions: string[] }[] };

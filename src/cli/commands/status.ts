@@ -26,6 +26,10 @@ export function renderStatus(s: HostStatus, patches: PatchStatus[], color: boole
   for (const p of patches) {
     lines.push('');
     lines.push(`${paint(color, '1', p.name)}: ${stateText(p)}${p.forced ? ' (forced)' : ''}${p.installed ? ', installed for boot' : ''}`);
+    if (p.transition.running) {
+      lines.push(`  transition: ${p.transition.pending} task(s) not switched yet, ${p.transition.blockers.length} held up by a switched function on the stack`);
+      for (const b of p.transition.blockers) lines.push(`    ${b.pid}${b.tid !== b.pid ? `/${b.tid}` : ''} ${b.comm} (state ${b.state}): ${b.frames.join(' ← ')}`);
+    }
     if (p.description) lines.push(`  description: ${p.description}`);
     if (p.cves.length) lines.push(`  CVE: ${p.cves.join(', ')}`);
     if (p.loadedAt) lines.push(`  loaded: ${p.loadedAt}${p.appliedAt ? `, every task switched at ${p.appliedAt}` : ''}`);

@@ -60,7 +60,7 @@ describe('applyPatch', () => {
           name: 'livepatch_a',
           state: 'enabled',
           enabled: true,
-          transition: { running: false, since: null, seconds: null },
+          transition: { running: false, since: null, seconds: null, pending: 0, blockers: [] },
           objects: [
             { name: 'ext4', patched: true, functions: [{ name: 'ext4_file_write_iter', sympos: 1 }] },
             {

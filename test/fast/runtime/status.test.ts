@@ -19,6 +19,9 @@ describe('hostStatus states', () => {
     await k.host.sleep(3000);
     const s = await hostStatus(k.host);
     expect(s.patches[0]).toMatchObject({ state: 'patching', enabled: true, transition: { running: true, since: s.patches[0]!.loadedAt, seconds: 3 }, appliedAt: null });
+    // the task holding it up, with the frame in the replaced function
+    expect(s.patches[0]!.transition.blockers).toEqual([{ pid: cat, tid: cat, comm: 'cat', state: 'S', frames: ['pipe_read+0x3df/0x470'] }]);
+    expect(s.patches[0]!.transition.pending).toBeGreaterThanOrEqual(1);
     k.wake(cat);
     await k.host.sleep(250);
     expect(await states(k)).toEqual([['livepatch_a', 'enabled', false, null]]);
