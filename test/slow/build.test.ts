@@ -166,6 +166,11 @@ describe('rebootless demo', () => {
     expect(r.stdout).toMatch(/\/proc\/cmdline before: +console=ttyS0/);
     expect(r.stdout).toMatch(/\/proc\/cmdline while patched: rebootless-patched console=ttyS0/);
     expect(r.stdout).toMatch(/\/proc\/cmdline after revert: +console=ttyS0/);
+    // step 4: the live commands inside the VM
+    expect(r.stdout).toMatch(/# rebootless apply livepatch_cmdline\.ko\n(?: +.*\n)* +livepatch_cmdline: applied on /);
+    expect(r.stdout).toMatch(/# cat \/proc\/cmdline\n +rebootless-patched console=ttyS0/);
+    expect(r.stdout).toMatch(/# rebootless status livepatch_cmdline\n(?:.*\n)* +livepatch_cmdline: enabled\n +description: rebootless demo/);
+    expect(r.stdout).toMatch(/# rebootless revert livepatch_cmdline\n(?: +.*\n)* +livepatch_cmdline: reverted;.*\n +# cat \/proc\/cmdline\n +console=ttyS0/);
     expect(r.stdout).toContain('reverted cleanly, without a reboot');
   });
 });

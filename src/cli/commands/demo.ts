@@ -10,11 +10,13 @@ import { printJson } from '../render.js';
 import { fetchWithProgress, workspaceJson } from './kernel.js';
 import { ensureRequirements, refreshAptLists } from './requirements.js';
 import { failureOf, runTry } from './try.js';
+import { liveDemo } from './demo-live.js';
+import { RebootlessError } from '../../errors/index.js';
 
 export function registerDemo(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
     .command('demo')
-    .description('the main job: fetch the default kernel, build examples/cmdline.patch into a live patch, and prove it in a VM')
+    .description('the main job: fetch the default kernel, build examples/cmdline.patch into a live patch, prove it in a VM, then apply, inspect and revert it there with the live commands')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       const json = opts.json === true;
@@ -68,8 +70,18 @@ export function registerDemo(program: Command, ctx: CliContext, setExit: SetExit
           ].join('\n'),
         );
         const err = failureOf(tr);
-        if (json) printJson(ctx.io.stdout, { workspace: workspaceJson(ws), build: report, try: tr, ms: { fetch: fetchMs, build: buildMs, try: tryMs }, ok: !err });
-        if (err) throw err;
+        if (err) {
+          if (json) printJson(ctx.io.stdout, { workspace: workspaceJson(ws), build: report, try: tr, ms: { fetch: fetchMs, build: buildMs, try: tryMs }, ok: false });
+          throw err;
+        }
+        out('4. the live commands, run by rebootless inside a VM as on a real host:\n');
+        const t3 = Date.now();
+        const live = await liveDemo(ws, report.output, 'livepatch_cmdline', ctx.signal);
+        const liveMs = Date.now() - t3;
+        out(live.steps.map((s) => `   # ${s.command}\n${s.output.split('\n').map((l) => (l ? `     ${l}` : '')).join('\n')}\n`).join(''));
+        if (json) printJson(ctx.io.stdout, { workspace: workspaceJson(ws), build: report, try: tr, live, ms: { fetch: fetchMs, build: buildMs, try: tryMs, live: liveMs }, ok: live.ok });
+        const failed = live.steps.find((s) => s.exitCode !== 0);
+        if (failed) throw new RebootlessError('VM_TRY_FAILED', { step: failed.command, output: failed.output });
         out(`The patch took effect in a running ${ws.release} kernel and reverted cleanly, without a reboot (${formatDuration(Date.now() - t0)} in all).\n`);
         setExit(0);
       } finally {
