@@ -69,7 +69,7 @@ export function transitionView(out: NodeJS.WritableStream, color: boolean, now: 
         lastKey = '';
         return;
       case 'forcing':
-        out.write(paint(color, '31', `forcing ${e.name}: every remaining task is marked patched; this module can never be removed\n`));
+        out.write(paint(color, '31', `forcing ${e.name}: the remaining tasks are switched without a stack check; modules of patches it replaces can never be removed\n`));
         return;
       case 'unloading':
         out.write(`unloading ${e.name}\n`);

@@ -47,6 +47,17 @@ export const runtimeCatalog: CatalogPart<RuntimeErrorData> = {
     message: (d) => `live patch ${d.patch} is still in transition after waiting ${d.seconds}s; the kernel runs one transition at a time`,
     hint: (d) => `see what holds it with 'rebootless status ${d.patch}', then try again (or give a longer --timeout)`,
   },
+  APPLY_REVERSED_REPLACED: {
+    exitCode: EXIT.error,
+    message: (d) =>
+      `${d.name}: the transition ran out of time and was reversed, but it had already completed and replaced ${list(d.replaced)}: those patches are no longer active and ${d.name} was unloaded`,
+    hint: (d) => `the kernel runs without ${list(d.replaced)}; apply them again (their modules are still loaded: revert them first) or apply ${d.name} with a longer --timeout`,
+  },
+  LIVE_INTERRUPTED: {
+    exitCode: EXIT.interrupted,
+    message: (d) => `interrupted while ${d.what} ${d.name}; ${d.state}`,
+    hint: () => "'rebootless status' shows what is live; run the same command again when ready",
+  },
   APPLY_TIMED_OUT: {
     exitCode: EXIT.unchanged,
     message: (d) => `${d.name}: the transition did not finish within ${d.seconds}s (blocked by ${blockerList(d.blockers)}); it was reversed and the module unloaded: the kernel is unchanged`,
@@ -74,12 +85,13 @@ export const runtimeCatalog: CatalogPart<RuntimeErrorData> = {
   },
   FORCE_NOT_CONFIRMED: {
     exitCode: EXIT.usage,
-    message: () => '--force marks every remaining task as patched without checking its stack, and a forced patch module can never be removed',
+    message: () =>
+      '--force switches the remaining tasks without checking their stacks (a task inside an old function may run old and new code mixed), and the modules of any patches a replace patch supersedes can then never be removed',
     hint: () => 'add --i-understand-force-is-permanent to confirm, or leave --force out and let the timeout reverse the apply',
   },
   NOT_INSTALLED: {
     exitCode: EXIT.error,
     message: (d) => `no patch named ${d.name} is installed for ${d.release} (installed: ${list(d.installed)})`,
-    hint: () => "'rebootless list --installed' shows what is installed",
+    hint: () => "'rebootless installed' lists what is installed, per release",
   },
 };

@@ -17,6 +17,8 @@ export interface RuntimeErrorData {
   MODULE_LOAD_FAILED: { file: string; reason: string; output: string };
   MODULE_UNLOAD_FAILED: { name: string; output: string; seconds: number };
   TRANSITION_BUSY: { patch: string; seconds: number };
+  APPLY_REVERSED_REPLACED: { name: string; replaced: string[] };
+  LIVE_INTERRUPTED: { name: string; what: 'applying' | 'reverting'; state: string };
   APPLY_TIMED_OUT: { name: string; seconds: number; blockers: BlockerSummary[] };
   REVERT_TIMED_OUT: { name: string; seconds: number; blockers: BlockerSummary[] };
   REVERSAL_STALLED: { name: string; seconds: number; blockers: BlockerSummary[]; target: 'patched' | 'unpatched' };

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { RebootlessError, type BlockerSummary } from '../errors/index.js';
 import { frameMatcher, summarize } from './blockers.js';
-import { boundedTransition, waitForOtherTransition } from './bounded.js';
+import { boundedTransition, interruptible, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import type { LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { livepatchModules, loadModule, unloadModule } from './modules.js';
 import { preflightApply } from './preflight.js';
-import { readRecord, removeRecord, writeRecord } from './records.js';
-import { readPatches, writeForce } from './sysfs.js';
+import { readRecord, removeRecord, writeRecord, type ApplyRecord } from './records.js';
+import { readPatch, readPatches, writeForce } from './sysfs.js';
 
 // apply: preflight, load, follow the transition within a bound; past the
 // bound reverse it and unload, so the kernel is exactly as it was.
@@ -16,7 +16,7 @@ import { readPatches, writeForce } from './sysfs.js';
 export interface ApplyOptions extends RuntimeOptions {
   /** Follow the transition to its end (default); false returns once the module is loaded. */
   wait: boolean;
-  /** Past the bound, force the remaining tasks instead of reversing. Permanent: the module can never be removed. */
+  /** Past the bound, switch the remaining tasks without a stack check instead of reversing. Permanent for the patches a replace patch supersedes: their modules can never be removed. */
   force: boolean;
 }
 
@@ -44,13 +44,23 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
   const m = await readModuleFile(file);
   const { notes } = await preflightApply(h, m);
   for (const text of notes) o.onEvent?.({ kind: 'note', text });
-  const deadline = h.now() + o.timeoutMs;
-  await waitForOtherTransition(h, m.name, deadline, o);
+  const note = (text: string): void => {
+    notes.push(text);
+    o.onEvent?.({ kind: 'note', text });
+  };
+  // Waiting for another transition and retrying insmod have their own bound; the transition gets the whole timeout.
+  const loadDeadline = h.now() + o.timeoutMs;
+  await interruptible(m.name, 'applying', 'nothing was loaded', o, () => waitForOtherTransition(h, m.name, loadDeadline, o));
+  const before = (await readPatches(h)).map((p) => p.name);
 
   o.onEvent?.({ kind: 'loading', file });
   const loadStart = h.now();
-  await loadModule(h, file, { deadline, ...(o.signal ? { signal: o.signal } : {}), onRetry: (reason) => o.onEvent?.({ kind: 'retry', what: 'load', reason }) });
-  const record = {
+  await interruptible(m.name, 'applying', 'nothing was loaded', o, () =>
+    loadModule(h, file, { deadline: loadDeadline, ...(o.signal ? { signal: o.signal } : {}), onRetry: (reason) => o.onEvent?.({ kind: 'retry', what: 'load', reason }) }),
+  );
+  const loadMs = h.now() - loadStart;
+  const deadline = h.now() + o.timeoutMs;
+  const record: ApplyRecord = {
     name: m.name,
     file,
     release: m.release,
@@ -58,40 +68,44 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
     cves: m.cves,
     replace: m.replace,
     objects: m.objects,
-    loadedAt: new Date(h.now()).toISOString(),
+    loadedAt: new Date(loadStart).toISOString(),
     transitionStartedAt: new Date(h.now()).toISOString(),
     transitionEndedAt: null,
     forced: false,
   };
-  const loadMs = h.now() - loadStart;
-  await writeRecord(h, record);
+  // The record only feeds status; failing to write it must not leave a transition unwatched.
+  const remember = (r: ApplyRecord): Promise<void> => writeRecord(h, r).catch((e: unknown) => note(`could not record the patch in /run/rebootless (${String(e)}); status will lack its description and times`));
+  await remember(record);
   const report = (outcome: ApplyReport['outcome'], transitionMs: number | null, blockers: BlockerSummary[]): ApplyReport =>
     ({ name: m.name, file, release: m.release, outcome, loadMs, transitionMs, blockers, notes, module: m });
   if (!o.wait) return report('in-transition', null, []);
 
-  const r = await boundedTransition(h, m.name, 'patched', { ...o, deadline, match: frameMatcher(m.objects, m.name), onExpiry: o.force ? 'return' : 'reverse' });
+  // Modules whose tables could not be read (kpatch builds them at run time): sysfs has the functions now.
+  const objects = m.objects.length ? m.objects : ((await readPatch(h, m.name))?.objects ?? []);
+  const match = frameMatcher(objects, m.name, new Set(await livepatchModules(h)));
+  const r = await boundedTransition(h, m.name, 'patched', { ...o, deadline, match, onExpiry: o.force ? 'return' : 'reverse' });
   const blockers = r.seen.map(summarize);
   if (r.completed) {
-    await writeRecord(h, { ...record, transitionEndedAt: new Date(h.now()).toISOString() });
-    for (const old of await leftOverModules(h)) {
-      const text = `module ${old} is loaded but no longer patching (replaced or disabled); remove it with 'rebootless revert ${old}'`;
-      notes.push(text);
-      o.onEvent?.({ kind: 'note', text });
-    }
+    await remember({ ...record, transitionEndedAt: new Date(h.now()).toISOString() });
+    for (const old of await leftOverModules(h)) note(`module ${old} is loaded but no longer patching (replaced or disabled); remove it with 'rebootless revert ${old}'`);
     return report('applied', r.ms, blockers);
   }
   if (o.force && r.why === 'timeout') {
     o.onEvent?.({ kind: 'forcing', name: m.name });
     await writeForce(h, m.name);
-    const done = await boundedTransition(h, m.name, 'patched', { ...o, deadline: h.now() + 10_000, match: frameMatcher(m.objects, m.name), onExpiry: 'return' });
-    await writeRecord(h, { ...record, forced: true, transitionEndedAt: done.completed ? new Date(h.now()).toISOString() : null });
+    const done = await boundedTransition(h, m.name, 'patched', { ...o, deadline: h.now() + 10_000, match, onExpiry: 'return' });
+    await remember({ ...record, forced: true, transitionEndedAt: done.completed ? new Date(h.now()).toISOString() : null });
     return report('forced', r.ms, blockers);
   }
   // Reversed: take the module out again.
   o.onEvent?.({ kind: 'unloading', name: m.name });
   await unloadModule(h, m.name, { deadline: h.now() + UNLOAD_GRACE_MS, onRetry: (reason) => o.onEvent?.({ kind: 'retry', what: 'unload', reason }) });
   if ((await readRecord(h, m.name))?.loadedAt === record.loadedAt) await removeRecord(h, m.name);
-  if (r.why === 'interrupted') throw new RebootlessError('INTERRUPTED', { signal: 'SIGINT' });
+  // A replace patch that completed just before the reversal has freed the patches it replaced.
+  const replaced: string[] = [];
+  for (const n of before) if (!(await readPatch(h, n))) replaced.push(n);
+  if (replaced.length) throw new RebootlessError('APPLY_REVERSED_REPLACED', { name: m.name, replaced });
+  if (r.why === 'interrupted') throw new RebootlessError('LIVE_INTERRUPTED', { name: m.name, what: 'applying', state: 'the transition was reversed and the module unloaded: the kernel is unchanged' });
   throw new RebootlessError('APPLY_TIMED_OUT', { name: m.name, seconds: Math.round(o.timeoutMs / 1000), blockers });
 }
 

@@ -20,9 +20,11 @@ const baseName = (func: string): string => (func.startsWith(NEW_PREFIX) ? func.s
 /**
  * A predicate for frames in functions the patch replaces (old code, or an earlier
  * patch's new code for them: stacked on it, that is what the kernel checks) or
- * provides (new code, in the patch module).
+ * provides (new code, in the patch module). `patchModules` are the loaded
+ * livepatch modules: a frame in one of them named like a replaced function is
+ * earlier new code too, whatever tool built it.
  */
-export function frameMatcher(objects: readonly KlpTableObject[], patchModule: string): (f: StackFrame) => boolean {
+export function frameMatcher(objects: readonly KlpTableObject[], patchModule: string, patchModules: ReadonlySet<string> = new Set()): (f: StackFrame) => boolean {
   const byObject = new Map<string, Set<string>>();
   for (const o of objects) {
     const set = byObject.get(o.name) ?? new Set<string>();
@@ -30,8 +32,12 @@ export function frameMatcher(objects: readonly KlpTableObject[], patchModule: st
     byObject.set(o.name, set);
   }
   const replaced = new Set(objects.flatMap((o) => o.functions.map((fn) => fn.name)));
-  // New code lives in its patch module, not in the object it patches: match it by name alone.
-  return (f) => f.module === patchModule || (f.func.startsWith(NEW_PREFIX) ? replaced.has(baseName(f.func)) : (byObject.get(f.module ?? 'vmlinux')?.has(f.func) ?? false));
+  return (f) => {
+    if (f.module === patchModule) return true;
+    // New code lives in its patch module, not in the object it patches: match it by name alone.
+    if (f.func.startsWith(NEW_PREFIX) || (f.module !== undefined && patchModules.has(f.module))) return replaced.has(baseName(f.func));
+    return byObject.get(f.module ?? 'vmlinux')?.has(f.func) ?? false;
+  };
 }
 
 export async function withStack(h: LiveHost, t: LiveTask, match: (f: StackFrame) => boolean): Promise<BlockingTask> {

@@ -42,7 +42,13 @@ export async function boundedTransition(h: LiveHost, name: string, target: Trans
   if (o.onExpiry === 'return' && why === 'timeout') return { completed: false, why, ms: first.ms, seen };
 
   o.onEvent?.({ kind: 'reversing', name, why });
-  await writeEnabled(h, name, target === 'unpatched');
+  try {
+    await writeEnabled(h, name, target === 'unpatched');
+  } catch (e) {
+    // The kernel finished it (and freed or settled the patch) just before the write.
+    if (await settled(h, name, target)) return { completed: true, ms: first.ms, seen };
+    throw e;
+  }
   // The reversal is not interruptible: stopping half-way is what it exists to prevent.
   const back = await follow(other(target), h.now() + o.timeoutMs);
   if (!back.completed) {
@@ -68,5 +74,15 @@ export async function waitForOtherTransition(h: LiveHost, self: string, deadline
     if (!announced) o.onEvent?.({ kind: 'waiting-for-other', patch: busy.name });
     announced = true;
     await h.sleep(250, o.signal);
+  }
+}
+
+/** Runs a wait that the signal can cut short; an abort becomes LIVE_INTERRUPTED with what it left behind. */
+export async function interruptible<T>(name: string, what: 'applying' | 'reverting', state: string, o: RuntimeOptions, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (o.signal?.aborted) throw new RebootlessError('LIVE_INTERRUPTED', { name, what, state });
+    throw e;
   }
 }

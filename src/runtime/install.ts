@@ -35,7 +35,11 @@ const unitPath = (h: LiveHost): string => hostPath(h, 'etc/systemd/system', UNIT
 const wantsPath = (h: LiveHost): string => hostPath(h, 'etc/systemd/system/multi-user.target.wants', UNIT_NAME);
 
 /** systemd command-line quoting: double quotes when needed, with \ and " escaped. */
-const systemdQuote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+const systemdQuote = (raw: string): string => {
+  // systemd expands %specifiers and $VARIABLES even inside quotes: double them
+  const a = raw.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+};
 
 /** The unit file text; `command` loads every installed patch of the running release. */
 export function renderUnit(command: readonly string[]): string {

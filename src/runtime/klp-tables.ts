@@ -124,5 +124,25 @@ export function readKlpTables(file: ElfFile): KlpTables {
       if (first && objs && objs.section === first.section && objs.offset === first.at) replace = s.data[Number(r.offset) + 24] === 1;
     }
   }
+  if (objects.length === 0) return { objects: readKpatchFuncs(file, target), replace };
   return { objects, replace };
+}
+
+/**
+ * kpatch-built modules fill their klp tables at load time from `.kpatch.funcs`:
+ *   { new_addr, new_size, old_addr, old_size, sympos, const char *name, const char *objname } (7 × 8 bytes)
+ */
+function readKpatchFuncs(file: ElfFile, target: (s: ElfSection, at: number) => Target | undefined): KlpTableObject[] {
+  const s = file.sections.find((x) => x.name === '.kpatch.funcs');
+  if (!s) return [];
+  const byObject = new Map<string, KlpTableFunc[]>();
+  for (let at = 0; at + 56 <= s.size; at += 56) {
+    const name = target(s, at + 40);
+    const obj = target(s, at + 48);
+    const fn = name && cString(name);
+    if (!fn) continue;
+    const objName = (obj && cString(obj)) ?? 'vmlinux';
+    byObject.set(objName, [...(byObject.get(objName) ?? []), { name: fn, sympos: Number(readU64(s, at + 32)) }]);
+  }
+  return [...byObject].map(([name, functions]) => ({ name, functions }));
 }

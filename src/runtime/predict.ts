@@ -1,6 +1,7 @@
 import { frameMatcher, hitFrames, tasksInFunctions } from './blockers.js';
 import type { LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
+import { livepatchModules } from './modules.js';
 import { requireRoot } from './preflight.js';
 import { formatFrame } from './stack.js';
 
@@ -42,7 +43,7 @@ function outlook(state: string, kthread: boolean): string {
 export async function predictPatch(h: LiveHost, file: string): Promise<Prediction> {
   const m = await readModuleFile(file);
   requireRoot(h, 'reading task stacks', `rebootless predict ${file}`);
-  const found = await tasksInFunctions(h, frameMatcher(m.objects, m.name), process.pid);
+  const found = await tasksInFunctions(h, frameMatcher(m.objects, m.name, new Set(await livepatchModules(h))), process.pid);
   const blockers = found.map((b) => ({
     pid: b.pid,
     tid: b.tid,
@@ -60,7 +61,10 @@ export async function predictPatch(h: LiveHost, file: string): Promise<Predictio
     functions: m.objects.flatMap((o) => o.functions.map((f) => (o.name === 'vmlinux' ? f.name : `${o.name}:${f.name}`))),
     verdict: n === 0 ? 'likely-immediate' : 'likely-delayed',
     summary: n === 0 ? 'likely immediate: no task has a replaced function on its stack' : `likely delayed by ${n} task${n === 1 ? '' : 's'} with a replaced function on the stack`,
-    warnings: m.release === h.release() ? [] : [`the module was built for ${m.release} but ${h.release()} is running: apply will refuse it`],
+    warnings: [
+      ...(m.release === h.release() ? [] : [`the module was built for ${m.release} but ${h.release()} is running: apply will refuse it`]),
+      ...(m.objects.length ? [] : ['no function table could be read from the module, so no task can be named; apply will read the functions from sysfs once loaded']),
+    ],
     blockers,
     module: m,
   };

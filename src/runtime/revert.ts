@@ -1,6 +1,6 @@
 import { RebootlessError, type BlockerSummary } from '../errors/index.js';
 import { frameMatcher, summarize } from './blockers.js';
-import { boundedTransition, waitForOtherTransition } from './bounded.js';
+import { boundedTransition, interruptible, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import { moduleName, type LiveHost } from './host.js';
 import { livepatchModules, moduleLoaded, unloadModule } from './modules.js';
@@ -46,7 +46,7 @@ export async function revertPatch(h: LiveHost, rawName: string, o: RuntimeOption
   }
 
   const objects = (await readRecord(h, name))?.objects ?? patch.objects.map((ob) => ({ name: ob.name, functions: ob.functions }));
-  const match = frameMatcher(objects, name);
+  const match = frameMatcher(objects, name, new Set(await livepatchModules(h)));
   if (patch.transition) {
     // Still patching (apply --no-wait): reversing it is the revert.
     if (patch.enabled) {
@@ -54,9 +54,11 @@ export async function revertPatch(h: LiveHost, rawName: string, o: RuntimeOption
       await writeEnabled(h, name, false);
     }
   } else {
-    await waitForOtherTransition(h, name, deadline, o);
-    o.onEvent?.({ kind: 'disabling', name });
-    await disableWithRetry(h, name, deadline, o);
+    await interruptible(name, 'reverting', 'nothing was changed', o, async () => {
+      await waitForOtherTransition(h, name, deadline, o);
+      o.onEvent?.({ kind: 'disabling', name });
+      await disableWithRetry(h, name, deadline, o);
+    });
   }
   const rec = await readRecord(h, name);
   if (rec) await writeRecord(h, { ...rec, transitionStartedAt: new Date(h.now()).toISOString(), transitionEndedAt: null });
@@ -64,7 +66,7 @@ export async function revertPatch(h: LiveHost, rawName: string, o: RuntimeOption
   const blockers = r.seen.map(summarize);
   if (!r.completed) {
     if (rec) await writeRecord(h, { ...rec, transitionEndedAt: new Date(h.now()).toISOString() });
-    if (r.why === 'interrupted') throw new RebootlessError('INTERRUPTED', { signal: 'SIGINT' });
+    if (r.why === 'interrupted') throw new RebootlessError('LIVE_INTERRUPTED', { name, what: 'reverting', state: 'the transition was reversed: the patch is still fully applied' });
     throw new RebootlessError('REVERT_TIMED_OUT', { name, seconds: Math.round(o.timeoutMs / 1000), blockers });
   }
   await unload();

@@ -13,7 +13,7 @@ import { snapshot } from './transition.js';
 
 export const STATUS_SCHEMA = 'rebootless.status/1';
 
-export type PatchState = 'patching' | 'enabled' | 'unpatching' | 'module-only';
+export type PatchState = 'patching' | 'enabled' | 'unpatching' | 'disabled' | 'module-only';
 
 export interface PatchStatus {
   name: string;
@@ -26,8 +26,8 @@ export interface PatchStatus {
     seconds: number | null;
     /** While it runs: tasks not yet switched that have a switched function on their stack. */
     blockers: StatusBlocker[];
-    /** While it runs: how many tasks are not switched yet. */
-    pending: number;
+    /** While it runs: how many tasks are not switched yet; null when not root (patch_state and stacks are root-only). */
+    pending: number | null;
   };
   objects: SysfsObject[];
   description: string | null;
@@ -64,18 +64,22 @@ export interface HostStatus {
 function stateOf(p: SysfsPatch | undefined): PatchState {
   if (!p) return 'module-only';
   if (p.transition) return p.enabled ? 'patching' : 'unpatching';
-  return 'enabled';
+  // disabled and settled: the kernel is about to free it
+  return p.enabled ? 'enabled' : 'disabled';
 }
+
+const secondsSince = (h: LiveHost, since: string | null): number | null => (since ? Math.max(0, Math.round((h.now() - Date.parse(since)) / 1000)) : null);
 
 async function transitionOf(h: LiveHost, p: SysfsPatch | undefined, rec: ApplyRecord | undefined): Promise<PatchStatus['transition']> {
   if (!p?.transition) return { running: false, since: null, seconds: null, blockers: [], pending: 0 };
   const since = rec?.transitionStartedAt ?? null;
   const objects = rec?.objects ?? p.objects;
+  if (!h.isRoot()) return { running: true, since, seconds: secondsSince(h, since), blockers: [], pending: null };
   const s = await snapshot(h, p.name, p.enabled ? 'patched' : 'unpatched', { deadline: 0, self: process.pid, match: frameMatcher(objects, p.name) }, 0);
   return {
     running: true,
     since,
-    seconds: since ? Math.max(0, Math.round((h.now() - Date.parse(since)) / 1000)) : null,
+    seconds: secondsSince(h, since),
     blockers: s.tasks.filter((t) => t.hits.length).map((t) => ({ pid: t.pid, tid: t.tid, comm: t.comm, state: t.state, frames: hitFrames(t) })),
     pending: s.pending,
   };

@@ -58,7 +58,9 @@ export async function readPatch(h: LiveHost, name: string): Promise<SysfsPatch |
     const objects = await Promise.all((await subdirs(dir)).map((o) => readObject(dir, o)));
     return { name, enabled, transition, objects };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENODEV: the kernfs node was removed between open and read (the patch was just freed)
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENODEV') return undefined;
     throw e;
   }
 }

@@ -54,3 +54,8 @@ export function signedCopy(file: string): string {
   writeFileSync(out, Buffer.concat([readFileSync(file), Buffer.from('fake signature bytes'), Buffer.from('~Module signature appended~\n')]));
   return out;
 }
+
+/** A kpatch-built module: no klp tables in the file, only `.kpatch.funcs`. */
+export function kpatchModule(): string {
+  return compile('kpatch-module.c', path.join(elfWorkDir(), 'kpatch_fix.ko'), {});
+}

@@ -17,7 +17,7 @@ export function renderApply(r: ApplyReport): string {
     case 'applied':
       return `${r.name}: applied on ${r.release}; every task switched in ${formatDuration(r.transitionMs ?? 0)} (${fns.join(', ')})\n`;
     case 'forced':
-      return `${r.name}: applied by force on ${r.release}; the module can never be removed (${fns.join(', ')})\n`;
+      return `${r.name}: applied by force on ${r.release}: the remaining tasks were switched without a stack check (${fns.join(', ')})\n`;
     case 'in-transition':
       return `${r.name}: loaded on ${r.release}; the transition continues in the kernel ('rebootless status ${r.name}' follows it)\n`;
   }
@@ -36,14 +36,14 @@ export function registerApply(program: Command, ctx: CliContext, setExit: SetExi
     .option('--timeout <duration>', 'bound for the transition; past it the apply is reversed and the module unloaded', DEFAULT_TIMEOUT)
     .option('--no-wait', 'return once the module is loaded; the kernel finishes the transition on its own')
     .option('--force', 'past the bound, force the remaining tasks instead of reversing (needs the next flag)')
-    .option('--i-understand-force-is-permanent', 'confirm --force: a forced patch module can never be removed')
+    .option('--i-understand-force-is-permanent', 'confirm --force: tasks switched unchecked; modules of replaced patches can never be removed')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
 Exit codes: 0 applied, 75 the transition timed out and was reversed (kernel unchanged), 1 error.`)
     .action(async (ko: string, f: { timeout: string; wait: boolean; force?: boolean; iUnderstandForceIsPermanent?: boolean; json?: boolean }) => {
       const timeoutMs = parseDuration(f.timeout);
       if (f.force && !f.iUnderstandForceIsPermanent) throw new RebootlessError('FORCE_NOT_CONFIRMED', {});
-      if (f.force) ctx.io.stderr.write('warning: --force: if the bound expires, the remaining tasks are forced and this module can never be removed\n');
+      if (f.force) ctx.io.stderr.write('warning: --force: if the bound expires, the remaining tasks are switched without a stack check, and the modules of the patches this one replaces can never be removed\n');
       const r = await applyPatch(hostFromEnv(), ko, {
         timeoutMs,
         wait: f.wait,

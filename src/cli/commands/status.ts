@@ -27,7 +27,11 @@ export function renderStatus(s: HostStatus, patches: PatchStatus[], color: boole
     lines.push('');
     lines.push(`${paint(color, '1', p.name)}: ${stateText(p)}${p.forced ? ' (forced)' : ''}${p.installed ? ', installed for boot' : ''}`);
     if (p.transition.running) {
-      lines.push(`  transition: ${p.transition.pending} task(s) not switched yet, ${p.transition.blockers.length} held up by a switched function on the stack`);
+      lines.push(
+        p.transition.pending === null
+          ? '  transition: running (run as root to see which tasks hold it up)'
+          : `  transition: ${p.transition.pending} task(s) not switched yet, ${p.transition.blockers.length} held up by a switched function on the stack`,
+      );
       for (const b of p.transition.blockers) lines.push(`    ${b.pid}${b.tid !== b.pid ? `/${b.tid}` : ''} ${b.comm} (state ${b.state}): ${b.frames.join(' ← ')}`);
     }
     if (p.description) lines.push(`  description: ${p.description}`);

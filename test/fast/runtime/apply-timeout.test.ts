@@ -62,7 +62,8 @@ describe('applyPatch with a task asleep in a replaced function', () => {
       if (e.kind === 'transition') ac.abort();
     };
     const e = await rejection(applyPatch(k.host, livepatchModule(), { timeoutMs: 60_000, wait: true, force: false, signal: ac.signal, onEvent }));
-    expect(e.code).toBe('INTERRUPTED');
+    expect([e.code, e.exitCode]).toEqual(['LIVE_INTERRUPTED', 130]);
+    expect(e.message).toMatch(/reversed and the module unloaded: the kernel is unchanged/);
     expect(events).toContainEqual({ kind: 'reversing', name: 'livepatch_a', why: 'interrupted' });
     expect(await moduleLoaded(k.host, 'livepatch_a')).toBe(false);
   });

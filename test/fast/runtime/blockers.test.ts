@@ -34,6 +34,13 @@ describe('frameMatcher', () => {
 });
 
 describe('tasksInFunctions', () => {
+  it('matches an earlier patch built by another tool (same function name, in a loaded livepatch module)', () => {
+    const withOthers = frameMatcher(OBJECTS, 'livepatch_a', new Set(['kpatch_old']));
+    expect(withOthers(frame('pipe_read+0x1f/0x80 [kpatch_old]'))).toBe(true);
+    expect(withOthers(frame('helper+0x1f/0x80 [kpatch_old]'))).toBe(false);
+    expect(frameMatcher(OBJECTS, 'livepatch_a')(frame('pipe_read+0x1f/0x80 [kpatch_old]'))).toBe(false); // not known as a livepatch module
+  });
+
   it('names the tasks with a matching frame, the frames, and skips the excluded pid', async () => {
     const k = new FakeKernel();
     const cat = k.addTask({ comm: 'cat', stack: ['pipe_read+0x3df/0x470', 'vfs_read+0x9b/0x1a0', 'ksys_read+0x6f/0xf0'] });

@@ -4,7 +4,7 @@ import { parseElf } from '../../../src/elf/parse.js';
 import { readKlpTables } from '../../../src/runtime/klp-tables.js';
 import { patchedFunctionNames, readModuleFile } from '../../../src/runtime/module-file.js';
 import { rejection } from '../../helpers/errors.js';
-import { RELEASE, livepatchModule, plainModule, signedCopy } from '../../helpers/livepatch-fixtures.js';
+import { RELEASE, kpatchModule, livepatchModule, plainModule, signedCopy } from '../../helpers/livepatch-fixtures.js';
 
 const OBJECTS = [
   {
@@ -34,6 +34,18 @@ describe('readKlpTables', () => {
 });
 
 describe('readModuleFile', () => {
+  it('reads the functions of a kpatch-built module from .kpatch.funcs', async () => {
+    const m = await readModuleFile(kpatchModule());
+    expect([m.name, m.replace, m.objects]).toEqual([
+      'kpatch_fix',
+      null,
+      [
+        { name: 'vmlinux', functions: [{ name: 'pipe_read', sympos: 0 }] },
+        { name: 'ext4', functions: [{ name: 'ext4_sync_fs', sympos: 2 }] },
+      ],
+    ]);
+  });
+
   it('describes a livepatch module from its .modinfo and tables', async () => {
     const file = livepatchModule({ name: 'livepatch-pipe' });
     const m = await readModuleFile(file);

@@ -51,6 +51,14 @@ describe('hostStatus states', () => {
     expect(await states(k)).toEqual([['livepatch_a', 'patching', true, 2]]);
   });
 
+  it('as non-root says a running transition is running, without pretending nothing is pending', async () => {
+    const k = new FakeKernel();
+    k.addTask({ comm: 'cat', stack: ['pipe_read+0x3df/0x470'] });
+    await applyPatch(k.host, livepatchModule(), { timeoutMs: 1000, wait: false, force: false });
+    const s = await hostStatus({ ...k.host, isRoot: () => false });
+    expect(s.patches[0]!.transition).toMatchObject({ running: true, pending: null, blockers: [] });
+  });
+
   it('reports a kernel without livepatch and nothing loaded', async () => {
     const s = await hostStatus(new FakeKernel({ livepatch: false }).host);
     expect([s.livepatch, s.patches, s.taint.mask, s.installed]).toEqual([false, [], 0, []]);

@@ -28,6 +28,17 @@ describe('applyPatch while another patch is in transition', () => {
     expect(await moduleLoaded(k.host, 'livepatch_b')).toBe(false);
   });
 
+  it('stops waiting on an interrupt: LIVE_INTERRUPTED (exit 130), nothing loaded', async () => {
+    const { k } = await patchInTransition();
+    const ac = new AbortController();
+    const onEvent = (e: RuntimeEvent): void => {
+      if (e.kind === 'waiting-for-other') ac.abort();
+    };
+    const e = await rejection(applyPatch(k.host, livepatchModule({ name: 'livepatch_b' }), { timeoutMs: 60_000, wait: true, force: false, signal: ac.signal, onEvent }));
+    expect([e.code, e.exitCode, e.message]).toEqual(['LIVE_INTERRUPTED', 130, 'interrupted while applying livepatch_b; nothing was loaded']);
+    expect(await moduleLoaded(k.host, 'livepatch_b')).toBe(false);
+  });
+
   it('goes ahead once the other transition finishes', async () => {
     const { k, cat } = await patchInTransition();
     const onEvent = (e: RuntimeEvent): void => {

@@ -91,7 +91,7 @@ describe('transitionView', () => {
       'waiting: live patch livepatch_b is in transition (one at a time)',
       'loading /x/a.ko',
       'retrying load: Device or resource busy',
-      'forcing a: every remaining task is marked patched; this module can never be removed',
+      'forcing a: the remaining tasks are switched without a stack check; modules of patches it replaces can never be removed',
       'disabling a',
       'unloading a',
     ]);

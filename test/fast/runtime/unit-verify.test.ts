@@ -12,9 +12,10 @@ describe.skipIf(analyze.exitCode !== 0)('the boot unit', () => {
   it('passes systemd-analyze verify, with a path that needs quoting', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-unit-'));
     try {
-      const script = path.join(dir, 'my cli', 'main.js');
+      const script = path.join(dir, 'my cli', '100%$HOME', 'main.js');
       const unit = renderUnit([process.execPath, script, 'load-installed']);
-      expect(unit).toContain(`ExecStart=${process.execPath} "${script}" load-installed`);
+      // systemd would expand %H... and $HOME even inside quotes
+      expect(unit).toContain(`ExecStart=${process.execPath} "${script.replace('100%$HOME', () => '100%%$$HOME')}" load-installed`);
       writeFileSync(path.join(dir, UNIT_NAME), unit);
       const r = await execa('systemd-analyze', ['verify', '--man=no', path.join(dir, UNIT_NAME)], { reject: false, all: true });
       expect(r.all).toBe('');
