@@ -28,6 +28,8 @@ export interface InstallReport {
   unit: string;
   /** systemd was running and reloaded its units. */
   reloaded: boolean;
+  /** Why the unit might not work at boot. */
+  warnings: string[];
 }
 
 export const libDir = (h: LiveHost, release?: string): string => hostPath(h, 'var/lib/rebootless', ...(release ? [release] : []));
@@ -106,7 +108,10 @@ export async function installPatch(h: LiveHost, file: string, command: readonly 
   await writeFileAtomic(unitPath(h), renderUnit(command), 0o644);
   await mkdir(path.dirname(wantsPath(h)), { recursive: true });
   if (!(await pathExists(wantsPath(h)))) await symlink(`/etc/systemd/system/${UNIT_NAME}`, wantsPath(h));
-  return { name: m.name, release: m.release, file: dest, order, unit: unitPath(h), reloaded: await reloadSystemd(h), module: m };
+  const warnings = command.some((a) => /\/_npx\/|^\/tmp\//.test(a))
+    ? [`the unit runs ${command.join(' ')}, which lives in a temporary place; install rebootless for good (npm install -g) and run install again`]
+    : [];
+  return { name: m.name, release: m.release, file: dest, order, unit: unitPath(h), reloaded: await reloadSystemd(h), warnings, module: m };
 }
 
 export async function uninstallPatch(h: LiveHost, rawName: string, release: string): Promise<{ name: string; release: string; unitRemoved: boolean }> {

@@ -36,6 +36,7 @@ export function registerInstall(program: Command, ctx: CliContext, setExit: SetE
       else {
         ctx.io.stdout.write(`${r.name}: installed for ${r.release} as ${r.file} (position ${r.order.length} of ${r.order.length}); loaded at boot by ${r.unit}\n`);
         ctx.io.stdout.write(`to load it now: rebootless apply ${r.file}\n`);
+        for (const w of r.warnings) ctx.io.stderr.write(`warning: ${w}\n`);
       }
       setExit(0);
     });

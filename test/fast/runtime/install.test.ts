@@ -22,12 +22,18 @@ describe('renderUnit', () => {
 });
 
 describe('installPatch / uninstallPatch / listInstalled', () => {
+  it('warns when the unit would run a rebootless from a temporary npx cache', async () => {
+    const k = new FakeKernel();
+    const r = await installPatch(k.host, livepatchModule(), ['/usr/bin/node', '/root/.npm/_npx/1234/node_modules/rebootless/dist/cli/main.js', 'load-installed']);
+    expect(r.warnings).toEqual([expect.stringMatching(/temporary place; install rebootless for good/)]);
+  });
+
   it('keeps the module per release in stacking order, with one unit wanted by multi-user.target', async () => {
     const k = new FakeKernel();
     const etc = path.join(k.root, 'etc/systemd/system');
     const a = await installPatch(k.host, livepatchModule(), COMMAND);
     const dir = path.join(k.root, 'var/lib/rebootless', RELEASE);
-    expect(a).toMatchObject({ name: 'livepatch_a', release: RELEASE, file: path.join(dir, 'livepatch_a.ko'), order: ['livepatch_a'], unit: path.join(etc, 'rebootless.service'), reloaded: false });
+    expect(a).toMatchObject({ name: 'livepatch_a', release: RELEASE, file: path.join(dir, 'livepatch_a.ko'), order: ['livepatch_a'], unit: path.join(etc, 'rebootless.service'), reloaded: false, warnings: [] });
     expect(readFileSync(a.file).equals(readFileSync(livepatchModule()))).toBe(true);
     expect(readFileSync(a.unit, 'utf8')).toBe(renderUnit(COMMAND));
     expect(readlinkSync(path.join(etc, 'multi-user.target.wants/rebootless.service'))).toBe('/etc/systemd/system/rebootless.service');
