@@ -29,10 +29,23 @@ export function createContext(io: CliIo, signal: AbortSignal, env: NodeJS.Proces
   };
 }
 
-/** An AbortController that fires on SIGINT/SIGTERM; a second signal exits at once. */
+/**
+ * While a live transition is being reversed, stopping half-way would leave the
+ * kernel mid-transition with its module loaded: signals are only counted.
+ */
+const shield = { on: false, ignored: 0 };
+export function shieldSignals(on: boolean): void {
+  shield.on = on;
+}
+
+/** An AbortController that fires on SIGINT/SIGTERM; a second signal exits at once (the third, while shielded). */
 export function signalController(): AbortController {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
+    if (ac.signal.aborted && shield.on && shield.ignored++ < 1) {
+      process.stderr.write('rebootless: finishing the reversal so the kernel is left as it was; signal again to leave it to the kernel\n');
+      return;
+    }
     if (ac.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
     ac.abort(sig);
   };

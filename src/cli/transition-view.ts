@@ -2,6 +2,7 @@ import type { RuntimeEvent } from '../runtime/events.js';
 import type { TransitionSnapshot } from '../runtime/transition.js';
 import { formatFrame } from '../runtime/stack.js';
 import { formatDuration } from '../util/progress.js';
+import { shieldSignals } from './context.js';
 import { paint } from './render.js';
 
 // The live view of a transition on stderr: which tasks are not switched yet
@@ -65,6 +66,7 @@ export function transitionView(out: NodeJS.WritableStream, color: boolean, now: 
         out.write(`retrying ${e.what}: ${e.reason}\n`);
         return;
       case 'reversing':
+        shieldSignals(true);
         out.write(paint(color, '33', `${e.why === 'timeout' ? 'time is up' : 'interrupted'}: reversing the transition of ${e.name}\n`));
         lastKey = '';
         return;
