@@ -5,7 +5,7 @@ import type { RuntimeOptions } from './events.js';
 import { moduleName, type LiveHost } from './host.js';
 import { livepatchModules, moduleLoaded, unloadModule } from './modules.js';
 import { requireLivepatch, requireRoot } from './preflight.js';
-import { readRecord, readRecords, removeRecord, writeRecord } from './records.js';
+import { readRecord, readRecords, removeRecord, writeRecord, type ApplyRecord } from './records.js';
 import { readPatch, readPatches, writeEnabled } from './sysfs.js';
 
 // revert: disable a patch, follow the transition back within a bound (past
@@ -61,11 +61,14 @@ export async function revertPatch(h: LiveHost, rawName: string, o: RuntimeOption
     });
   }
   const rec = await readRecord(h, name);
-  if (rec) await writeRecord(h, { ...rec, transitionStartedAt: new Date(h.now()).toISOString(), transitionEndedAt: null });
-  const r = await boundedTransition(h, name, 'unpatched', { ...o, deadline, match, onExpiry: 'reverse' });
+  // The record only feeds status: a failure to update it must not stop the revert.
+  const remember = async (r: ApplyRecord): Promise<void> => writeRecord(h, r).catch(() => undefined);
+  if (rec) await remember({ ...rec, transitionStartedAt: new Date(h.now()).toISOString(), transitionEndedAt: null });
+  // Waiting for another transition does not eat into this one's bound.
+  const r = await boundedTransition(h, name, 'unpatched', { ...o, deadline: h.now() + o.timeoutMs, match, onExpiry: 'reverse' });
   const blockers = r.seen.map(summarize);
   if (!r.completed) {
-    if (rec) await writeRecord(h, { ...rec, transitionEndedAt: new Date(h.now()).toISOString() });
+    if (rec) await remember({ ...rec, transitionEndedAt: new Date(h.now()).toISOString() });
     if (r.why === 'interrupted') throw new RebootlessError('LIVE_INTERRUPTED', { name, what: 'reverting', state: 'the transition was reversed: the patch is still fully applied' });
     throw new RebootlessError('REVERT_TIMED_OUT', { name, seconds: Math.round(o.timeoutMs / 1000), blockers });
   }
