@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { RebootlessError, type BlockerSummary } from '../errors/index.js';
-import { frameMatcher, summarize } from './blockers.js';
+import { hostFrameMatcher, summarize } from './blockers.js';
 import { boundedTransition, interruptible, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import type { LiveHost } from './host.js';
@@ -82,7 +82,7 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
 
   // Modules whose tables could not be read (kpatch builds them at run time): sysfs has the functions now.
   const objects = m.objects.length ? m.objects : ((await readPatch(h, m.name))?.objects ?? []);
-  const match = frameMatcher(objects, m.name, new Set(await livepatchModules(h)));
+  const match = await hostFrameMatcher(h, objects, m.name);
   const r = await boundedTransition(h, m.name, 'patched', { ...o, deadline, match, onExpiry: o.force ? 'return' : 'reverse' });
   const blockers = r.seen.map(summarize);
   if (r.completed) {

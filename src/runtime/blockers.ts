@@ -1,5 +1,6 @@
 import type { BlockerSummary } from '../errors/index.js';
 import type { LiveHost } from './host.js';
+import { livepatchModules } from './modules.js';
 import type { KlpTableObject } from './klp-tables.js';
 import { formatFrame, type StackFrame } from './stack.js';
 import { readTaskStack, readTasks, type LiveTask } from './tasks.js';
@@ -38,6 +39,11 @@ export function frameMatcher(objects: readonly KlpTableObject[], patchModule: st
     if (f.func.startsWith(NEW_PREFIX) || (f.module !== undefined && patchModules.has(f.module))) return replaced.has(baseName(f.func));
     return byObject.get(f.module ?? 'vmlinux')?.has(f.func) ?? false;
   };
+}
+
+/** frameMatcher with the livepatch modules loaded on the host now (what apply, revert, predict and status all want). */
+export async function hostFrameMatcher(h: LiveHost, objects: readonly KlpTableObject[], patchModule: string): Promise<(f: StackFrame) => boolean> {
+  return frameMatcher(objects, patchModule, new Set(await livepatchModules(h)));
 }
 
 export async function withStack(h: LiveHost, t: LiveTask, match: (f: StackFrame) => boolean): Promise<BlockingTask> {

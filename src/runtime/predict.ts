@@ -1,7 +1,6 @@
-import { frameMatcher, hitFrames, tasksInFunctions } from './blockers.js';
+import { hostFrameMatcher, hitFrames, tasksInFunctions } from './blockers.js';
 import type { LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
-import { livepatchModules } from './modules.js';
 import { requireRoot } from './preflight.js';
 import { formatFrame } from './stack.js';
 
@@ -43,7 +42,7 @@ function outlook(state: string, kthread: boolean): string {
 export async function predictPatch(h: LiveHost, file: string): Promise<Prediction> {
   const m = await readModuleFile(file);
   requireRoot(h, 'reading task stacks', `rebootless predict ${file}`);
-  const found = await tasksInFunctions(h, frameMatcher(m.objects, m.name, new Set(await livepatchModules(h))), process.pid);
+  const found = await tasksInFunctions(h, await hostFrameMatcher(h, m.objects, m.name), process.pid);
   const blockers = found.map((b) => ({
     pid: b.pid,
     tid: b.tid,

@@ -1,5 +1,5 @@
 import { RebootlessError, type BlockerSummary } from '../errors/index.js';
-import { frameMatcher, summarize } from './blockers.js';
+import { hostFrameMatcher, summarize } from './blockers.js';
 import { boundedTransition, interruptible, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import { moduleName, type LiveHost } from './host.js';
@@ -46,7 +46,7 @@ export async function revertPatch(h: LiveHost, rawName: string, o: RuntimeOption
   }
 
   const objects = (await readRecord(h, name))?.objects ?? patch.objects.map((ob) => ({ name: ob.name, functions: ob.functions }));
-  const match = frameMatcher(objects, name, new Set(await livepatchModules(h)));
+  const match = await hostFrameMatcher(h, objects, name);
   if (patch.transition) {
     // Still patching (apply --no-wait): reversing it is the revert.
     if (patch.enabled) {

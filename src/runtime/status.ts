@@ -1,4 +1,4 @@
-import { frameMatcher, hitFrames } from './blockers.js';
+import { hostFrameMatcher, hitFrames } from './blockers.js';
 import type { LiveHost } from './host.js';
 import { listInstalled, type InstalledPatch } from './install.js';
 import { livepatchModules, moduleTaint } from './modules.js';
@@ -75,7 +75,7 @@ async function transitionOf(h: LiveHost, p: SysfsPatch | undefined, rec: ApplyRe
   const since = rec?.transitionStartedAt ?? null;
   const objects = rec?.objects ?? p.objects;
   if (!h.isRoot()) return { running: true, since, seconds: secondsSince(h, since), blockers: [], pending: null };
-  const s = await snapshot(h, p.name, p.enabled ? 'patched' : 'unpatched', { deadline: 0, self: process.pid, match: frameMatcher(objects, p.name) }, 0);
+  const s = await snapshot(h, p.name, p.enabled ? 'patched' : 'unpatched', { deadline: 0, self: process.pid, match: await hostFrameMatcher(h, objects, p.name) }, 0);
   return {
     running: true,
     since,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { frameMatcher, hitFrames, summarize, tasksInFunctions } from '../../../src/runtime/blockers.js';
+import { frameMatcher, hitFrames, hostFrameMatcher, summarize, tasksInFunctions } from '../../../src/runtime/blockers.js';
+import { applyPatch } from '../../../src/runtime/apply.js';
+import { livepatchModule } from '../../helpers/livepatch-fixtures.js';
 import { parseStack } from '../../../src/runtime/stack.js';
 import { FakeKernel } from '../../helpers/fake-kernel.js';
 
@@ -39,6 +41,14 @@ describe('tasksInFunctions', () => {
     expect(withOthers(frame('pipe_read+0x1f/0x80 [kpatch_old]'))).toBe(true);
     expect(withOthers(frame('helper+0x1f/0x80 [kpatch_old]'))).toBe(false);
     expect(frameMatcher(OBJECTS, 'livepatch_a')(frame('pipe_read+0x1f/0x80 [kpatch_old]'))).toBe(false); // not known as a livepatch module
+  });
+
+  it('hostFrameMatcher knows the livepatch modules loaded on the host', async () => {
+    const k = new FakeKernel();
+    await applyPatch(k.host, livepatchModule({ replace: false }), { timeoutMs: 5000, wait: true, force: false });
+    const m = await hostFrameMatcher(k.host, OBJECTS, 'livepatch_b');
+    expect(m(frame('pipe_read+0x1f/0x80 [livepatch_a]'))).toBe(true);
+    expect(m(frame('pipe_read+0x1f/0x80 [ext4]'))).toBe(false);
   });
 
   it('names the tasks with a matching frame, the frames, and skips the excluded pid', async () => {
