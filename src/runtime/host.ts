@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 
@@ -54,6 +55,24 @@ export function liveHost(): LiveHost {
 
 /** A host path: `hostPath(h, 'sys/kernel/livepatch')`. */
 export const hostPath = (h: LiveHost, ...parts: string[]): string => path.join(h.root, ...parts);
+
+/** A sysfs/proc/state file's text, or undefined when it is absent or vanished (tasks exit, patches are freed). */
+export async function readTextIfAny(p: string): Promise<string | undefined> {
+  try {
+    return await readFile(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The subdirectory names of `dir`, sorted; none when it does not exist. */
+export async function subdirectories(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
 
 /** Module names treat '-' and '_' alike; the kernel shows '_'. */
 export const moduleName = (name: string): string => name.replace(/-/g, '_');

@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists, removePath, writeFileAtomic } from '../util/fs.js';
-import { hostPath, moduleName, type LiveHost } from './host.js';
+import { hostPath, moduleName, readTextIfAny, subdirectories, type LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { requireRoot } from './preflight.js';
 
@@ -64,11 +64,7 @@ WantedBy=multi-user.target
 }
 
 export async function readOrder(h: LiveHost, release: string): Promise<string[]> {
-  try {
-    return (await readFile(path.join(libDir(h, release), 'order'), 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean);
-  } catch {
-    return [];
-  }
+  return ((await readTextIfAny(path.join(libDir(h, release), 'order'))) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 const writeOrder = (h: LiveHost, release: string, order: string[]): Promise<void> =>
@@ -77,12 +73,7 @@ const writeOrder = (h: LiveHost, release: string, order: string[]): Promise<void
 export const installedFile = (h: LiveHost, release: string, name: string): string => path.join(libDir(h, release), `${name}.ko`);
 
 export async function listInstalled(h: LiveHost): Promise<InstalledPatch[]> {
-  let releases: string[];
-  try {
-    releases = (await readdir(libDir(h), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
+  const releases = await subdirectories(libDir(h));
   const out: InstalledPatch[] = [];
   for (const release of releases) {
     (await readOrder(h, release)).forEach((name, i) => out.push({ release, name, file: installedFile(h, release, name), position: i + 1 }));

@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists } from '../util/fs.js';
-import { hostPath, moduleName, type LiveHost } from './host.js';
+import { hostPath, moduleName, readTextIfAny, type LiveHost } from './host.js';
 
 // Loading and unloading modules, and what /sys/module says about them.
 
@@ -72,11 +72,7 @@ export const moduleLoaded = (h: LiveHost, name: string): Promise<boolean> => pat
 
 /** Taint letters of one module (/sys/module/NAME/taint: 'K' livepatch, 'O' out of tree, 'E' unsigned ...). */
 export async function moduleTaint(h: LiveHost, name: string): Promise<string> {
-  try {
-    return (await readFile(hostPath(h, 'sys/module', moduleName(name), 'taint'), 'utf8')).trim();
-  } catch {
-    return '';
-  }
+  return (await readTextIfAny(hostPath(h, 'sys/module', moduleName(name), 'taint')))?.trim() ?? '';
 }
 
 /** Loaded modules tainted 'K': every livepatch module, enabled or left over. */

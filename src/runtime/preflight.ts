@@ -1,19 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { RebootlessError } from '../errors/index.js';
-import { hostPath, type LiveHost } from './host.js';
+import { hostPath, readTextIfAny, type LiveHost } from './host.js';
 import type { LivepatchModuleInfo } from './module-file.js';
 import { moduleLoaded } from './modules.js';
 import { livepatchSupported, readPatch } from './sysfs.js';
 
 // Checks before anything touches the kernel. Each refusal says why and what to do.
 
-const readOr = async (p: string, fallback: string): Promise<string> => {
-  try {
-    return (await readFile(p, 'utf8')).trim();
-  } catch {
-    return fallback;
-  }
-};
+const readOr = async (p: string, fallback: string): Promise<string> => (await readTextIfAny(p))?.trim() ?? fallback;
 
 export function requireRoot(h: LiveHost, action: string, command: string): void {
   if (!h.isRoot()) throw new RebootlessError('NOT_ROOT', { action, command: `sudo ${command}` });

@@ -1,7 +1,7 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists } from '../util/fs.js';
-import { hostPath, type LiveHost } from './host.js';
+import { hostPath, subdirectories, type LiveHost } from './host.js';
 
 // /sys/kernel/livepatch: one directory per registered patch.
 //   <patch>/enabled (rw), transition (ro), force (wo)
@@ -34,16 +34,8 @@ export const livepatchSupported = (h: LiveHost): Promise<boolean> => pathExists(
 
 const readFlag = async (p: string): Promise<boolean> => (await readFile(p, 'utf8')).trim() === '1';
 
-async function subdirs(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
-}
-
 async function readObject(dir: string, name: string): Promise<SysfsObject> {
-  const functions = (await subdirs(`${dir}/${name}`)).map((f) => {
+  const functions = (await subdirectories(`${dir}/${name}`)).map((f) => {
     const comma = f.lastIndexOf(',');
     return comma < 0 ? { name: f, sympos: 0 } : { name: f.slice(0, comma), sympos: Number(f.slice(comma + 1)) };
   });
@@ -55,7 +47,7 @@ export async function readPatch(h: LiveHost, name: string): Promise<SysfsPatch |
   const dir = patchDir(h, name);
   try {
     const [enabled, transition] = await Promise.all([readFlag(`${dir}/enabled`), readFlag(`${dir}/transition`)]);
-    const objects = await Promise.all((await subdirs(dir)).map((o) => readObject(dir, o)));
+    const objects = await Promise.all((await subdirectories(dir)).map((o) => readObject(dir, o)));
     return { name, enabled, transition, objects };
   } catch (e) {
     // ENODEV: the kernfs node was removed between open and read (the patch was just freed)
@@ -67,7 +59,7 @@ export async function readPatch(h: LiveHost, name: string): Promise<SysfsPatch |
 
 /** Every registered patch, by name (sysfs does not show the stacking order). */
 export async function readPatches(h: LiveHost): Promise<SysfsPatch[]> {
-  const names = await subdirs(livepatchDir(h));
+  const names = await subdirectories(livepatchDir(h));
   return (await Promise.all(names.map((n) => readPatch(h, n)))).filter((p): p is SysfsPatch => p !== undefined);
 }
 

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { hostPath, type LiveHost } from './host.js';
+import { hostPath, readTextIfAny, type LiveHost } from './host.js';
 
 // /proc/sys/kernel/tainted: a bit mask; the letters are the kernel's own
 // (Documentation/admin-guide/tainted-kernels.rst).
@@ -41,9 +40,5 @@ export function decodeTaint(mask: number): TaintFlag[] {
 }
 
 export async function readTaint(h: LiveHost): Promise<number> {
-  try {
-    return Number((await readFile(hostPath(h, 'proc/sys/kernel/tainted'), 'utf8')).trim()) || 0;
-  } catch {
-    return 0;
-  }
+  return Number((await readTextIfAny(hostPath(h, 'proc/sys/kernel/tainted')))?.trim()) || 0;
 }

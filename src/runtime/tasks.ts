@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { hostPath, type LiveHost } from './host.js';
+import { readdir } from 'node:fs/promises';
+import { hostPath, readTextIfAny, type LiveHost } from './host.js';
 import { parseStack, type StackFrame } from './stack.js';
 
 // Tasks (threads) of the live kernel as /proc shows them.
@@ -16,14 +16,6 @@ export interface LiveTask {
 }
 
 const PF_KTHREAD = 0x00200000;
-
-const readText = async (p: string): Promise<string | undefined> => {
-  try {
-    return await readFile(p, 'utf8');
-  } catch {
-    return undefined; // the task exited meanwhile
-  }
-};
 
 const numericEntries = async (dir: string): Promise<number[]> => {
   try {
@@ -47,9 +39,9 @@ const taskDir = (h: LiveHost, pid: number, tid: number): string => hostPath(h, '
 
 async function readTask(h: LiveHost, pid: number, tid: number): Promise<LiveTask | undefined> {
   const dir = taskDir(h, pid, tid);
-  const stat = parseStat((await readText(`${dir}/stat`)) ?? '');
+  const stat = parseStat((await readTextIfAny(`${dir}/stat`)) ?? '');
   if (!stat) return undefined;
-  const ps = await readText(`${dir}/patch_state`);
+  const ps = await readTextIfAny(`${dir}/patch_state`);
   return {
     pid,
     tid,
@@ -74,5 +66,5 @@ export async function readTasks(h: LiveHost): Promise<LiveTask[]> {
 
 /** The task's kernel stack (needs root); empty when it exited or is running on a CPU. */
 export async function readTaskStack(h: LiveHost, t: { pid: number; tid: number }): Promise<StackFrame[]> {
-  return parseStack((await readText(`${taskDir(h, t.pid, t.tid)}/stack`)) ?? '');
+  return parseStack((await readTextIfAny(`${taskDir(h, t.pid, t.tid)}/stack`)) ?? '');
 }
