@@ -1,6 +1,8 @@
 // Finding kernel trouble in console text. Pure: the VM feeds it lines, tests
 // feed it recorded consoles.
 
+import { RebootlessError } from '../errors/index.js';
+
 export type TroubleKind = 'panic' | 'oops' | 'bug' | 'warning' | 'call-trace' | 'livepatch' | 'hung-task';
 
 export interface Trouble {
@@ -90,4 +92,9 @@ export function scanConsole(text: string): Trouble[] {
   s.push(text);
   s.end();
   return s.found;
+}
+
+/** The error for kernel trouble: its kinds, once each, and the console excerpt that shows it. */
+export function troubleError(trouble: readonly Trouble[], excerpt = trouble.map((t) => t.text).join('\n')): RebootlessError {
+  return new RebootlessError('VM_KERNEL_TROUBLE', { kinds: [...new Set(trouble.map((t) => t.kind))], excerpt });
 }

@@ -9,7 +9,7 @@ import { RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { processAlive, removePath } from '../util/fs.js';
 import { commandExists, tail } from '../util/process.js';
-import { ConsoleScanner, type Trouble } from './console-scan.js';
+import { ConsoleScanner, troubleError, type Trouble } from './console-scan.js';
 import { copyInScript, MARK } from './guest-scripts.js';
 import { buildInitramfs, type GuestFile } from './initramfs.js';
 import { DATA_PORT_NAME, QEMU, qemuArgs, useKvm } from './qemu.js';
@@ -283,7 +283,7 @@ export class Vm {
   private exitError(): RebootlessError {
     const crash = this.scanner.found.filter((t) => t.kind !== 'warning' && t.kind !== 'livepatch');
     if (crash.length) {
-      return new RebootlessError('VM_KERNEL_TROUBLE', { kinds: [...new Set(crash.map((t) => t.kind))], excerpt: this.scanner.excerpt(crash) });
+      return troubleError(crash, this.scanner.excerpt(crash));
     }
     return new RebootlessError('VM_EXITED', {
       exitCode: this.child.exitCode,

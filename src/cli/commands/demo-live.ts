@@ -1,7 +1,7 @@
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { cacheRoot } from '../../kernel/cache.js';
 import { Vm } from '../../vm/session.js';
-import { RebootlessError } from '../../errors/index.js';
+import { troubleError, type Trouble } from '../../vm/console-scan.js';
 
 // The demo's last step: rebootless itself inside a VM of the release, doing
 // what an operator does on a live host: predict, apply, status, revert.
@@ -16,7 +16,7 @@ export async function liveDemo(ws: KernelWorkspace, ko: string, name: string, si
   const vm = await Vm.start({ workspace: ws, cacheRoot: cacheRoot(), withCli: true, ...(signal ? { signal } : {}) });
   const steps: LiveDemo['steps'] = [];
   let ok = true;
-  let trouble: { kind: string; text: string }[] = [];
+  let trouble: Trouble[] = [];
   try {
     await vm.copyIn(ko, `/root/${name}.ko`);
     for (const command of [`rebootless predict ${name}.ko`, `rebootless apply ${name}.ko`, 'cat /proc/cmdline', `rebootless status ${name}`, `rebootless revert ${name}`, 'cat /proc/cmdline']) {
@@ -31,7 +31,7 @@ export async function liveDemo(ws: KernelWorkspace, ko: string, name: string, si
     trouble = (await vm.stop()).trouble;
   }
   if (trouble.length) {
-    throw new RebootlessError('VM_KERNEL_TROUBLE', { kinds: [...new Set(trouble.map((t) => t.kind))], excerpt: trouble.map((t) => t.text).join('\n') });
+    throw troubleError(trouble);
   }
   return { steps, ok };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RebootlessError } from '../../errors/index.js';
+import { troubleError } from '../../vm/console-scan.js';
 import { modinfoOf, modinfoValue } from '../../elf/modinfo.js';
 import { cacheRoot } from '../../kernel/cache.js';
 import { readElfFile } from '../../kernel/elf-files.js';
@@ -27,7 +28,7 @@ export function renderStep(s: TryStep): string {
 /** Throws the error a failed try deserves: kernel trouble first, then the failed step. */
 export function failureOf(r: TryReport): RebootlessError | undefined {
   if (r.trouble.length) {
-    return new RebootlessError('VM_KERNEL_TROUBLE', { kinds: [...new Set(r.trouble.map((t) => t.kind))], excerpt: r.trouble.map((t) => t.text).join('\n') });
+    return troubleError(r.trouble);
   }
   const bad = r.steps.find((s) => !s.ok) ?? (r.ok ? undefined : r.steps.at(-1));
   return bad ? new RebootlessError('VM_TRY_FAILED', { step: bad.name, output: bad.output }) : undefined;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RebootlessError } from '../../errors/index.js';
+import { troubleError } from '../../vm/console-scan.js';
 import { cacheRoot } from '../../kernel/cache.js';
 import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
@@ -75,9 +76,7 @@ export function registerVm(program: Command, ctx: CliContext, setExit: SetExit):
         ...(f.console ? { onConsole: (c: string) => ctx.io.stderr.write(c) } : {}),
         signal: ctx.signal,
       });
-      const trouble = r.failing.length
-        ? new RebootlessError('VM_KERNEL_TROUBLE', { kinds: [...new Set(r.failing.map((t) => t.kind))], excerpt: r.excerpt })
-        : undefined;
+      const trouble = r.failing.length ? troubleError(r.failing, r.excerpt) : undefined;
       if (json) {
         printJson(ctx.io.stdout, {
           release: r.release,
