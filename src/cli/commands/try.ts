@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { RebootlessError } from '../../errors/index.js';
 import { troubleError } from '../../vm/console-scan.js';
-import { modinfoOf, modinfoValue } from '../../elf/modinfo.js';
 import { cacheRoot } from '../../kernel/cache.js';
-import { readElfFile } from '../../kernel/elf-files.js';
+import { readModuleFile } from '../../runtime/module-file.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { formatDuration } from '../../util/progress.js';
 import { tryLivepatch, type TryReport, type TryStep } from '../../vm/try.js';
@@ -12,13 +11,6 @@ import { collect } from '../options.js';
 import { printJson } from '../render.js';
 import { workspaceFor } from './vm.js';
 
-
-/** The module name of a livepatch .ko, or NOT_A_LIVEPATCH. */
-export async function livepatchName(file: string): Promise<string> {
-  const info = modinfoOf(await readElfFile(file)) ?? [];
-  if (modinfoValue(info, 'livepatch') !== 'Y') throw new RebootlessError('NOT_A_LIVEPATCH', { file });
-  return modinfoValue(info, 'name') ?? file.replace(/^.*\//, '').replace(/\.ko$/, '');
-}
 
 export function renderStep(s: TryStep): string {
   const out = s.output.trimEnd();
@@ -35,7 +27,7 @@ export function failureOf(r: TryReport): RebootlessError | undefined {
 }
 
 export async function runTry(ctx: CliContext, ws: KernelWorkspace, ko: string, check: string, modules: string[], json: boolean, setup?: string): Promise<TryReport> {
-  const patchName = await livepatchName(ko);
+  const patchName = (await readModuleFile(ko)).name;
   return tryLivepatch({
     workspace: ws,
     cacheRoot: cacheRoot(),
