@@ -4,14 +4,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffObjects } from '../../src/diff/index.js';
 import type { CallSite, DiffResult, FunctionDiff, SpecialSectionEntries } from '../../src/diff/types.js';
-import { R_X86_64_PC32, R_X86_64_PLT32, STT_FUNC, STT_SECTION } from '../../src/elf/constants.js';
-import { findSymtab } from '../../src/elf/edit.js';
-import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../../src/elf/model.js';
+import { R_X86_64_PC32, R_X86_64_PLT32, STT_SECTION } from '../../src/elf/constants.js';
+import type { ElfFile, ElfSection } from '../../src/elf/model.js';
 import { parseElf } from '../../src/elf/parse.js';
 import { compileObject, DIFF_CFLAGS, objectFor } from '../../src/kbuild/compile.js';
 import { createSnapshot, replaceFile } from '../../src/kbuild/snapshot.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { runCommand } from '../../src/util/process.js';
+import { functionSymbol, relasOf, targetName } from '../helpers/object-symbols.js';
 import { defaultWorkspace } from '../helpers/workspace.js';
 
 // The object differ on real kernel objects: one hard-link snapshot of the
@@ -99,20 +99,6 @@ async function variant(sourceRel: string, change: (text: string) => string, modu
 }
 
 // ---- oracles over the objects themselves ----------------------------------------------
-
-const symbolsOf = (file: ElfFile): ElfSymbol[] => findSymtab(file)?.symbols ?? [];
-function functionSymbol(file: ElfFile, name: string): ElfSymbol {
-  const s = symbolsOf(file).find((x) => x.name === name && x.type === STT_FUNC);
-  if (!s?.section) throw new Error(`${file.file}: no function ${name}`);
-  return s;
-}
-const relasOf = (file: ElfFile, base: ElfSection): ElfRela[] => file.sections.find((s) => s.relas && s.base === base)?.relas ?? [];
-
-function targetName(file: ElfFile, r: ElfRela): string {
-  if (r.symbol.type !== STT_SECTION) return r.symbol.name;
-  const f = symbolsOf(file).find((s) => s.type === STT_FUNC && s.section === r.symbol.section && s.value === 0n);
-  return f ? f.name : (r.symbol.section?.name ?? '');
-}
 
 /** Calls and tail calls (e8/e9 with a relocated target) of a function. */
 function callSites(file: ElfFile, name: string): CallSite[] {

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffObjects } from '../../../src/diff/index.js';
 import type { CallSite, DiffResult, FunctionDiff, SpecialSectionEntries } from '../../../src/diff/types.js';
-import { R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32, STT_FUNC, STT_SECTION } from '../../../src/elf/constants.js';
-import { findSymtab } from '../../../src/elf/edit.js';
-import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../../../src/elf/model.js';
+import { R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32, STT_SECTION } from '../../../src/elf/constants.js';
+import type { ElfFile, ElfSection } from '../../../src/elf/model.js';
 import { parseElf } from '../../../src/elf/parse.js';
 import { cli } from '../../helpers/cli.js';
 import { FIXTURES, pairCompiler, type Pair } from '../../helpers/diff-fixtures.js';
 import { runCliProcess } from '../../helpers/run-cli.js';
+import { functionSymbol, relasOf, symbolsOf, targetName } from '../../helpers/object-symbols.js';
 
 // The details of a DiffResult, each checked against an oracle computed here from
 // the objects themselves (bytes, relocations, objdump): where the first
@@ -33,21 +33,7 @@ function fn(r: DiffResult, name: string, status?: FunctionDiff['status']): Funct
 
 // ---- oracles -------------------------------------------------------------
 
-const symbolsOf = (file: ElfFile): ElfSymbol[] => findSymtab(file)?.symbols ?? [];
-function functionSymbol(file: ElfFile, name: string): ElfSymbol {
-  const s = symbolsOf(file).find((x) => x.name === name && x.type === STT_FUNC);
-  if (!s?.section) throw new Error(`${file.file}: no function ${name}`);
-  return s;
-}
-const relasOf = (file: ElfFile, base: ElfSection): ElfRela[] => file.sections.find((s) => s.relas && s.base === base)?.relas ?? [];
 const fieldSize = (type: number): number => (type === R_X86_64_64 || type === R_X86_64_PC64 ? 8 : 4);
-
-/** The name a relocation target is known by: section symbols resolve to the function they start. */
-function targetName(file: ElfFile, r: ElfRela): string {
-  if (r.symbol.type !== STT_SECTION) return r.symbol.name;
-  const f = symbolsOf(file).find((s) => s.type === STT_FUNC && s.section === r.symbol.section && s.value === 0n);
-  return f ? f.name : (r.symbol.section?.name ?? '');
-}
 
 /** Instruction start offsets of a function, from objdump. */
 function objdumpStarts(objPath: string, file: ElfFile, name: string): { offset: number; mnemonic: string }[] {
