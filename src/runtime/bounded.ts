@@ -67,11 +67,11 @@ export async function waitForOtherTransition(h: LiveHost, self: string, deadline
   let announced = false;
   for (;;) {
     const busy = await transitionPatch(h);
-    if (!busy || busy.name === self) return;
+    if (!busy || busy === self) return;
     if (h.now() >= deadline || o.signal?.aborted) {
-      throw new RebootlessError('TRANSITION_BUSY', { patch: busy.name, seconds: Math.round(o.timeoutMs / 1000) });
+      throw new RebootlessError('TRANSITION_BUSY', { patch: busy, seconds: Math.round(o.timeoutMs / 1000) });
     }
-    if (!announced) o.onEvent?.({ kind: 'waiting-for-other', patch: busy.name });
+    if (!announced) o.onEvent?.({ kind: 'waiting-for-other', patch: busy });
     announced = true;
     await h.sleep(250, o.signal);
   }

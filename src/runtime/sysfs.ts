@@ -42,13 +42,17 @@ async function readObject(dir: string, name: string): Promise<SysfsObject> {
   return { name, patched: await readFlag(`${dir}/${name}/patched`).catch(() => false), functions };
 }
 
-/** One patch, or undefined when it is gone (disabled patches vanish from sysfs). */
-export async function readPatch(h: LiveHost, name: string): Promise<SysfsPatch | undefined> {
+export interface PatchFlags {
+  enabled: boolean;
+  transition: boolean;
+}
+
+/** A patch's enabled and transition flags (what pollers need), or undefined when it is gone. */
+export async function readPatchFlags(h: LiveHost, name: string): Promise<PatchFlags | undefined> {
   const dir = patchDir(h, name);
   try {
     const [enabled, transition] = await Promise.all([readFlag(`${dir}/enabled`), readFlag(`${dir}/transition`)]);
-    const objects = await Promise.all((await subdirectories(dir)).map((o) => readObject(dir, o)));
-    return { name, enabled, transition, objects };
+    return { enabled, transition };
   } catch (e) {
     // ENODEV: the kernfs node was removed between open and read (the patch was just freed)
     const code = (e as NodeJS.ErrnoException).code;
@@ -57,15 +61,25 @@ export async function readPatch(h: LiveHost, name: string): Promise<SysfsPatch |
   }
 }
 
+/** One patch with its objects and functions, or undefined when it is gone (disabled patches vanish from sysfs). */
+export async function readPatch(h: LiveHost, name: string): Promise<SysfsPatch | undefined> {
+  const flags = await readPatchFlags(h, name);
+  if (!flags) return undefined;
+  const dir = patchDir(h, name);
+  const objects = await Promise.all((await subdirectories(dir)).map((o) => readObject(dir, o)));
+  return { name, ...flags, objects };
+}
+
 /** Every registered patch, by name (sysfs does not show the stacking order). */
 export async function readPatches(h: LiveHost): Promise<SysfsPatch[]> {
   const names = await subdirectories(livepatchDir(h));
   return (await Promise.all(names.map((n) => readPatch(h, n)))).filter((p): p is SysfsPatch => p !== undefined);
 }
 
-/** The patch whose transition is running, if any. */
-export async function transitionPatch(h: LiveHost): Promise<SysfsPatch | undefined> {
-  return (await readPatches(h)).find((p) => p.transition);
+/** The name of the patch whose transition is running, if any. */
+export async function transitionPatch(h: LiveHost): Promise<string | undefined> {
+  for (const name of await subdirectories(livepatchDir(h))) if ((await readPatchFlags(h, name))?.transition) return name;
+  return undefined;
 }
 
 async function writeAttribute(path: string, value: string): Promise<void> {

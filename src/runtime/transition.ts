@@ -1,7 +1,7 @@
 import type { StackFrame } from './stack.js';
 import { withStack, type BlockingTask } from './blockers.js';
 import type { LiveHost } from './host.js';
-import { readPatch } from './sysfs.js';
+import { readPatchFlags } from './sysfs.js';
 import { readTasks } from './tasks.js';
 
 // Following a transition: poll sysfs until the kernel says it is done,
@@ -44,7 +44,7 @@ const MAX_STACKS = 256;
 
 /** Whether the patch reached the target: enabled and settled, or (unpatching) settled disabled or gone. */
 export async function settled(h: LiveHost, name: string, target: TransitionTarget): Promise<boolean> {
-  const p = await readPatch(h, name);
+  const p = await readPatchFlags(h, name);
   if (!p) return target === 'unpatched';
   return !p.transition && p.enabled === (target === 'patched');
 }
