@@ -93,8 +93,12 @@ describe('live management in the VM', () => {
   it('a reader asleep in pipe_read: predict names it, a short timeout reverses the apply, a woken reader lets it complete', async () => {
     await withVm(async (_vm, sh) => {
       // cat sleeps in read() on a FIFO whose writer (sleep) never writes
-      await sh('mkfifo /tmp/f; (sleep 100000 > /tmp/f 2>/dev/null &); (cat /tmp/f > /dev/null 2>&1 & echo $! > /tmp/cat.pid); sleep 1');
+      await sh('mkfifo /tmp/f; (sleep 100000 > /tmp/f 2>/dev/null &); (cat /tmp/f > /dev/null 2>&1 & echo $! > /tmp/cat.pid)');
       const catPid = Number((await sh('cat /tmp/cat.pid')).out.trim());
+      // Under emulation the FIFO's open can take a while: wait until cat really sleeps in the function.
+      const asleepIn = async (fn: string): Promise<void> =>
+        expect((await sh(`for i in $(seq 100); do grep -q "^\\[<0>\\] ${fn}+" /proc/${catPid}/stack && break; sleep 0.1; done; head -1 /proc/${catPid}/stack`)).out).toMatch(new RegExp(`\\] ${fn}\\+`));
+      await asleepIn('pipe_read');
 
       const predict = await sh('rebootless predict pipe.ko --json');
       expect(predict.code, predict.out).toBe(0);
@@ -126,6 +130,7 @@ describe('live management in the VM', () => {
       expect((await sh('cat /sys/kernel/livepatch/livepatch_rt_pipe/enabled /sys/kernel/livepatch/livepatch_rt_pipe/transition')).out).toBe('1\n0\n');
 
       // cat went back to sleep, now in the new pipe_read: reverting is held up the other way round.
+      await asleepIn('__rebootless_new_pipe_read');
       const stuck = await sh('rebootless revert livepatch_rt_pipe --timeout 5s');
       expect(stuck.code, stuck.out).toBe(75);
       expect(stuck.out).toMatch(/__rebootless_new_pipe_read\+0x[0-9a-f]+\/0x[0-9a-f]+ \[livepatch_rt_pipe\] {2}<- patched function/);
