@@ -2,7 +2,7 @@ import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
 import type { ElfFile, ElfSymbol } from '../elf/model.js';
-import type { KernelRef } from '../klp/extract.js';
+import type { KernelRef, KernelSymbol } from '../klp/extract.js';
 import { fileBlocks, findSympos, matchFileBlock } from '../klp/sympos.js';
 import type { Export } from '../kernel/symvers.js';
 import type { ObjectOwner } from '../kbuild/owner.js';
@@ -12,7 +12,7 @@ import type { ObjectOwner } from '../kbuild/owner.js';
 // vmlinux or to the target module, with its sympos.
 
 export interface RefsInput {
-  /** The compiled (patched) object, for its locals and source name. */
+  /** The compiled original object: its locals find its FILE block in vmlinux. */
   object: ElfFile;
   sourcePath: string;
   owner: ObjectOwner;
@@ -22,19 +22,18 @@ export interface RefsInput {
   exports: Map<string, Export>;
 }
 
-export function kernelResolver(i: RefsInput): (sym: ElfSymbol) => KernelRef {
+export function kernelResolver(i: RefsInput): (sym: KernelSymbol) => KernelRef {
   const objectName = path.basename(i.sourcePath).replace(/\.c$/, '.o');
   const locals = (i.object.sections.find((s) => s.symbols)?.symbols ?? [])
     .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
     .map((s) => s.name);
   let block: ReturnType<typeof matchFileBlock> | null = null;
   const vmlinuxBlock = () => (block === null ? (block = matchFileBlock(fileBlocks(i.vmlinuxSymbols), path.basename(i.sourcePath), locals)) : block);
-  const unresolved = (sym: ElfSymbol, target: string, why: string): RebootlessError =>
+  const unresolved = (sym: KernelSymbol, target: string, why: string): RebootlessError =>
     new RebootlessError('BUILD_SYMBOL_UNRESOLVED', { object: objectName, symbol: sym.name, target, why });
 
   return (sym) => {
-    const name = sym.name;
-    const local = sym.bind === STB_LOCAL;
+    const { name, local } = sym;
     if (i.owner.kind === 'module' && i.moduleSymbols) {
       const r = findSympos(i.moduleSymbols, name, 'table');
       if ('sympos' in r) return { kind: 'klp', object: i.owner.name, name, sympos: r.sympos };

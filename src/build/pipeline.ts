@@ -115,10 +115,10 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
 
     // 4. what changed, and can it be patched
     const diffs = await step('diff', async () => {
-      const out: { c: (typeof compiled)[number]; diff: DiffResult }[] = [];
+      const out: { c: (typeof compiled)[number]; diff: DiffResult; orig: ElfFile; patched: ElfFile }[] = [];
       for (const c of compiled) {
-        const [a, b] = await Promise.all([readElfFile(c.orig), readElfFile(c.patched)]);
-        out.push({ c, diff: diffObjects(a, b, { module: c.owner.kind === 'module' }) });
+        const [orig, patched] = await Promise.all([readElfFile(c.orig), readElfFile(c.patched)]);
+        out.push({ c, diff: diffObjects(orig, patched, { module: c.owner.kind === 'module' }), orig, patched });
       }
       const refused = out.find((x) => x.diff.verdict === 'unpatchable');
       if (refused) {
@@ -140,17 +140,16 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       const built: BuiltObject[] = [];
       const patchObjects: Record<string, Uint8Array | string> = {};
       let n = 0;
-      for (const { c, diff } of diffs) {
-        const patched = await readElfFile(c.patched);
+      for (const { c, diff, orig, patched } of diffs) {
         const moduleSymbols = c.owner.kind === 'module' ? await moduleSymbolsOf(o.workspace, c.owner.name) : undefined;
-        const resolve = kernelResolver({ object: patched, sourcePath: c.source, owner: c.owner, vmlinuxSymbols: vmSyms, exports, ...(moduleSymbols ? { moduleSymbols } : {}) });
-        const po = extractPatchObject(patched, diff, { resolve, placeholderBase: `${n}_` });
+        const resolve = kernelResolver({ object: orig, sourcePath: c.source, owner: c.owner, vmlinuxSymbols: vmSyms, exports, ...(moduleSymbols ? { moduleSymbols } : {}) });
+        const origSections = new Set(orig.sections.map((s) => s.name));
+        const po = extractPatchObject(patched, diff, { resolve, origSections, placeholderBase: `${n}_` });
         warnings.push(...po.warnings, ...diff.warnings);
         placeholders.push(...po.placeholders);
+        // each function's place in the running kernel, by its original name (an exported name is unique: 0)
         const funcs = po.functions.map((f) => {
-          const sym = (patched.sections.find((s) => s.symbols)?.symbols ?? []).find((s) => s.name === f.oldName);
-          // the function's place in the running kernel (an exported name is unique: 0)
-          const r = resolve(sym ?? ({ name: f.oldName, bind: f.local ? 0 : 1 } as never));
+          const r = resolve({ name: f.oldName, local: f.local });
           return { oldName: f.oldName, newSymbol: f.newSymbol, sympos: r.kind === 'klp' ? r.sympos : 0 };
         });
         const module = c.owner.kind === 'module' ? c.owner.name : null;

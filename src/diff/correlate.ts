@@ -1,7 +1,7 @@
-import { relocationType } from '../arch/x86_64/relocations.js';
-import { STB_LOCAL, STT_FUNC, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
+import { findRelaTarget } from '../arch/x86_64/rela-target.js';
+import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
-import type { ElfFile, ElfRela, ElfSymbol } from '../elf/model.js';
+import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { isSpecialStatic, nameShape } from './names.js';
 
 // Pairing the symbols of two compilations of one source file: `twin` maps an
@@ -43,25 +43,19 @@ function groupBy(syms: ElfSymbol[], key: (s: ElfSymbol) => string): Map<string, 
 /**
  * The symbol a relocation points at. The assembler rewrites references to
  * local symbols as section symbol + offset; look through those to the
- * function or object at that offset (for PC-relative fields the offset is
- * addend + 4 when the field ends its instruction, the common case).
+ * function or object at that offset (for PC-relative fields in code, from the
+ * end of the instruction: see arch/x86_64/rela-target.ts).
  */
-export function resolveRelaTarget(r: ElfRela, idx: ElfIndex): ElfSymbol {
-  const sym = r.symbol;
-  if (sym.type !== STT_SECTION || !sym.section) return sym;
-  const pc = relocationType(r.type)?.pcRelative ?? false;
-  for (const off of pc ? [r.addend + 4n, r.addend] : [r.addend]) {
-    const inner = idx.findSymbolContaining(sym.section, sym.value + off);
-    if (inner && inner.type !== STT_SECTION) return inner;
-  }
-  return sym;
+export function resolveRelaTarget(r: ElfRela, idx: ElfIndex, base?: ElfSection): ElfSymbol {
+  return findRelaTarget(idx, r, base).symbol;
 }
 
 /** Symbols a function's relocations point at. */
 export function referencedSymbols(fn: ElfSymbol, idx: ElfIndex): ElfSymbol[] {
-  if (!fn.section) return [];
+  const sec = fn.section;
+  if (!sec) return [];
   const start = fn.value;
-  return idx.findRelasInRange(fn.section, start, start + BigInt(Math.max(1, fn.size))).map((r) => resolveRelaTarget(r, idx));
+  return idx.findRelasInRange(sec, start, start + BigInt(Math.max(1, fn.size))).map((r) => resolveRelaTarget(r, idx, sec));
 }
 
 /** Whether two symbols have identical contents, given the twins known so far. */

@@ -46,6 +46,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: cannot tell which ${d.target} symbol '${d.symbol}' is meant: ${d.why}`,
     hint: () => 'the object does not match the release (check the compiler with rebootless doctor), or the name repeats in ways sympos cannot tell apart; report it',
   },
+  BUILD_REFERENCE_UNRESOLVED: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.object}: ${d.from}: the reference to ${d.target} cannot be tied to the running kernel: ${d.why}`,
+    hint: () => 'no module was written: a patch that used its own copy of this would not do what the source says; report the object and the diff to rebootless',
+  },
   BUILD_STATIC_BRANCH: {
     exitCode: EXIT.unpatchable,
     message: (d) => `${d.object}: a patched function uses the static key ${d.key}, which the kernel does not export; a live patch cannot set up that static branch`,

@@ -8,6 +8,7 @@ export interface BuildErrorData {
   BUILD_UNPATCHABLE: { object: string; reasons: string[] };
   BUILD_NO_CHANGE: { objects: string[] };
   BUILD_SYMBOL_UNRESOLVED: { object: string; symbol: string; target: string; why: string };
+  BUILD_REFERENCE_UNRESOLVED: { object: string; from: string; target: string; why: string };
   BUILD_STATIC_BRANCH: { object: string; key: string };
   BUILD_MODULE_CHECK: { module: string; problem: string };
   BUILD_COMPILER_MISMATCH: { release: string; kernel: string; object: string };

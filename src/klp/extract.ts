@@ -1,4 +1,5 @@
-import { SHF_ALLOC, SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
+import { SHF_ALLOC, SHF_MERGE, SHF_STRINGS, SHF_WRITE, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
+import { findRelaTarget } from '../arch/x86_64/rela-target.js';
 import { createRelocatable } from '../elf/create.js';
 import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../elf/edit.js';
 import { buildIndex } from '../elf/lookup.js';
@@ -15,9 +16,17 @@ import { RebootlessError } from '../errors/index.js';
 
 export type KernelRef = { kind: 'export'; name: string } | { kind: 'klp'; object: string; name: string; sympos: number };
 
+/** A symbol of the running kernel, by the name the original object gave it. */
+export interface KernelSymbol {
+  name: string;
+  local: boolean;
+}
+
 export interface ExtractOptions {
-  /** How the running kernel provides a symbol the patch does not carry. */
-  resolve: (sym: ElfSymbol) => KernelRef;
+  /** How the running kernel provides a symbol the patch does not carry (named as in the original object). */
+  resolve: (sym: KernelSymbol) => KernelRef;
+  /** Names of the original object's sections: anonymous data in one of them exists in the running kernel. */
+  origSections: ReadonlySet<string>;
   /** Makes placeholder names unique when several patch objects go into one module. */
   placeholderBase?: string;
 }
@@ -31,7 +40,7 @@ export interface Placeholder {
 
 export interface PatchObject {
   file: ElfFile;
-  /** Functions to redirect: old name (with sympos) → the global name of the new code. */
+  /** Functions to redirect: old name (the original object's, for sympos) → the global name of the new code. */
   functions: { oldName: string; newSymbol: string; local: boolean }[];
   placeholders: Placeholder[];
   warnings: string[];
@@ -42,6 +51,11 @@ const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unw
 
 export const NEW_PREFIX = '__rebootless_new_';
 export const PLACEHOLDER_PREFIX = '__rebootless_klp_';
+
+/** The C identifier the module source declares for a function's new code (`foo.part.0` → `__rebootless_new_foo_part_0`). */
+export function newCodeSymbol(name: string): string {
+  return `${NEW_PREFIX}${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
 
 export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: ExtractOptions): PatchObject {
   const idx = buildIndex(patched);
@@ -56,6 +70,9 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   const included = new Map(diff.functions.filter((f) => f.include).map((f) => [f.name, f]));
   // new data, and read-only data that changed (the differ refuses changed writable data): the patch brings its own copy
   const newData = new Set(diff.data.filter((d) => d.status === 'new' || d.status === 'changed').map((d) => d.name));
+  // what the running kernel calls each symbol: the original's name (gcc renumbers `.constprop.N`, `buf.N` per file)
+  const elementsByName = new Map<string, { twin?: string; status: string }>([...diff.functions, ...diff.data].map((e) => [e.name, e]));
+  const newSymbolNames = new Set<string>();
 
   const copySection = (sec: ElfSection): ElfSection => {
     const have = copied.get(sec);
@@ -67,8 +84,11 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     return s;
   };
 
-  const external = (sym: ElfSymbol): ElfSymbol => {
-    const ref = o.resolve(sym);
+  const external = (sym: ElfSymbol, from: string): ElfSymbol => {
+    const element = sym.section ? elementsByName.get(sym.name) : undefined;
+    // defined here but not in the original: the running kernel has no such symbol, whatever its name
+    if (element && element.status === 'new') throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', { object: patched.file, from, target: sym.name, why: 'it is new in the patched object but not carried into the patch' });
+    const ref = o.resolve({ name: element?.twin ?? sym.name, local: sym.bind === STB_LOCAL });
     const key = ref.kind === 'export' ? `export:${ref.name}` : `${ref.object}:${ref.name}:${ref.sympos}`;
     const have = externals.get(key);
     if (have) return have;
@@ -79,20 +99,36 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     return s;
   };
 
-  /** A relocation target in the output: our copy, or the kernel's. Returns the symbol and the addend to use. */
-  const target = (r: ElfRela): { symbol: ElfSymbol; addend: bigint } => {
+  /** Where a relocation at `r` in `base` comes from, for messages: `function+0x12`. */
+  const origin = (base: ElfSection, r: ElfRela): string => {
+    const fn = idx.findSymbolContaining(base, r.offset);
+    return fn && fn.type !== STT_SECTION ? `${fn.name}+0x${(r.offset - fn.value).toString(16)}` : `${base.name}+0x${r.offset.toString(16)}`;
+  };
+
+  /**
+   * A relocation target in the output: our copy, or the kernel's. References
+   * through section symbols are resolved to the function or object at the
+   * place they mean first; only anonymous code, constants and data that is
+   * new are copied. Existing data is never copied: the patch must use the
+   * kernel's.
+   */
+  const target = (base: ElfSection, r: ElfRela): { symbol: ElfSymbol; addend: bigint } => {
     const t = r.symbol;
-    if (t.section && (t.type === STT_SECTION || t.type === STT_NOTYPE)) {
-      const sec = t.section;
-      const carried = copied.has(sec) || (sec.flags & (SHF_STRINGS | SHF_MERGE)) !== 0n || sectionCarried(sec);
-      if (carried) return { symbol: ensureSectionSymbol(out, copySection(sec)), addend: t.value + r.addend };
-      // into a function or object of this object that stays in the kernel
-      const inner = idx.findSymbolContaining(sec, t.value + r.addend + 4n) ?? idx.findSymbolContaining(sec, t.value + r.addend);
-      if (inner && inner.type !== STT_SECTION) return ref(inner, t.value + r.addend - inner.value);
-      warnings.push(`a reference into ${sec.name}+${t.value + r.addend} has no symbol; carried the section`);
-      return { symbol: ensureSectionSymbol(out, copySection(sec)), addend: t.value + r.addend };
-    }
-    return ref(t, r.addend);
+    if (!t.section || (t.type !== STT_SECTION && t.type !== STT_NOTYPE)) return ref(t, r.addend, origin(base, r));
+    const sec = t.section;
+    const where = findRelaTarget(idx, r, base);
+    if (where.symbol !== t && where.symbol.type !== STT_SECTION) return ref(where.symbol, t.value + r.addend - where.symbol.value, origin(base, r));
+    const copy = (): { symbol: ElfSymbol; addend: bigint } => ({ symbol: ensureSectionSymbol(out, copySection(sec)), addend: t.value + r.addend });
+    if (copied.has(sec) || (sec.flags & (SHF_STRINGS | SHF_MERGE)) !== 0n || sectionCarried(sec)) return copy();
+    // anonymous code (alternative replacements) and read-only tables (switch jump tables) hold no state
+    const writable = (sec.flags & SHF_WRITE) !== 0n || sec.type === SHT_NOBITS;
+    if (!writable || !o.origSections.has(sec.name)) return copy();
+    throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', {
+      object: patched.file,
+      from: origin(base, r),
+      target: `${sec.name}+0x${where.offset.toString(16)}`,
+      why: 'no variable is defined at that place, and the section holds data the running kernel already has (copying it would give the patch a private copy of kernel state)',
+    });
   };
 
   const sectionCarried = (sec: ElfSection): boolean =>
@@ -100,10 +136,10 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
 
   const carriesData = (s: ElfSymbol): boolean => newData.has(s.name) || diff.data.some((d) => d.name === s.name && d.special);
 
-  const ref = (t: ElfSymbol, addend: bigint): { symbol: ElfSymbol; addend: bigint } => {
+  const ref = (t: ElfSymbol, addend: bigint, from: string): { symbol: ElfSymbol; addend: bigint } => {
     if (t.section && t.type === STT_FUNC && included.has(t.name)) return { symbol: functionSymbol(t), addend };
     if (t.section && t.type === STT_OBJECT && carriesData(t)) return { symbol: ensureSectionSymbol(out, copySection(t.section)), addend: t.value + addend };
-    return { symbol: external(t), addend };
+    return { symbol: external(t, from), addend };
   };
 
   const functionSymbol = (t: ElfSymbol): ElfSymbol => {
@@ -112,8 +148,12 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     const sec = copySection(t.section as ElfSection);
     const fd = included.get(t.name);
     const global = fd?.include === 'patch';
+    let name = global ? newCodeSymbol(t.name) : t.name;
+    // two names that differ only in characters C does not allow (`f.part.0`, `f_part_0`) stay apart
+    if (global) for (let n = 1; newSymbolNames.has(name); n++) name = `${newCodeSymbol(t.name)}_${n}`;
+    if (global) newSymbolNames.add(name);
     const s = addSymbol(out, {
-      name: global ? `${NEW_PREFIX}${t.name}` : t.name,
+      name,
       value: t.value,
       size: t.size,
       bind: global ? STB_GLOBAL : STB_LOCAL,
@@ -130,7 +170,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     const sym = symtabSymbols.find((s) => s.name === fd.name && s.type === STT_FUNC && s.section);
     if (!sym) continue;
     const ns = functionSymbol(sym);
-    if (fd.include === 'patch') functions.push({ oldName: fd.name, newSymbol: ns.name, local: fd.local });
+    if (fd.include === 'patch') functions.push({ oldName: fd.twin ?? fd.name, newSymbol: ns.name, local: fd.local });
   }
   drain();
 
@@ -148,7 +188,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     for (const e of entries) {
       bytes.set(srcSec.data.subarray(e.offset, e.offset + e.size), at);
       for (const r of idx.findRelasInRange(srcSec, e.offset, e.offset + e.size)) {
-        const t = target(r);
+        const t = target(srcSec, r);
         // the module loader sets up static branches before livepatch relocations are
         // applied, so a branch's key must be reachable by a normal relocation
         if (table === '__jump_table' && placeholders.has(t.symbol.name)) {
@@ -171,7 +211,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
       const sec = pending.shift() as ElfSection;
       const outSec = copied.get(sec) as ElfSection;
       const relas = idx.findRelasBySection(sec).map((r) => {
-        const t = target(r);
+        const t = target(sec, r);
         return { offset: r.offset, type: r.type, symbol: t.symbol, addend: t.addend };
       });
       if (relas.length) addRelaSection(out, outSec, relas);

@@ -145,6 +145,26 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'static-local-renumbered',
+    rule: 'a static local renamed because another function gained one of the same name keeps its original as twin',
+    verdict: 'patchable',
+    functions: { second_name: { status: 'changed', include: 'patch' }, first_name: 'same', third_name: 'new' },
+    // gcc numbers from the last function up: the new buffer is buf.0, the others move up by one
+    data: { 'buf.0': 'new', 'buf.1': { status: 'same', twin: 'buf.0' }, 'buf.2': { status: 'same', twin: 'buf.1' } },
+    check: (r, { orig, patched }) => {
+      expect(dataUsedBy(orig, 'second_name')).toEqual(['buf.0']);
+      expect(dataUsedBy(patched, 'second_name')).toEqual(['buf.1']);
+      expect(dataUsedBy(orig, 'first_name')).toEqual(['buf.1']);
+    },
+  },
+  {
+    name: 'pcrel-data',
+    rule: 'statics read through section symbols with addends other than -4 (cmpq $0 → -5, movq $imm → -8) are found and compared as themselves',
+    verdict: 'patchable',
+    functions: { taint_word: { status: 'changed', include: 'patch' }, add_taint_bit: 'same', last_taint_report: 'same' },
+    data: { tainted_mask: 'same', last_report: 'same' },
+  },
+  {
     name: 'static-local-added',
     rule: 'a static local that is new in a changed function is new data, carried along',
     verdict: 'patchable',

@@ -1,0 +1,101 @@
+import { SHF_EXECINSTR, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../../elf/constants.js';
+import type { ElfIndex } from '../../elf/lookup.js';
+import type { ElfRela, ElfSection, ElfSymbol } from '../../elf/model.js';
+import { decodeInstructions, findInstructionAt, type Instruction } from './instructions.js';
+import { relocationType } from './relocations.js';
+
+// Where a relocation really points. For a PC-relative field inside an
+// instruction the CPU adds the displacement to the address of the *next*
+// instruction, so the assembler stores `target - (end of instruction - field)`
+// in the addend: -4 for `mov x(%rip),%rax`, -5 for `cmpq $0,x(%rip)`, -8 for
+// `movq $imm32,x(%rip)`. The target is S + A + (end of instruction - field);
+// reading the addend alone misses file-scope statics reached through section
+// symbols. In data (side tables, `.long x - .`) a PC-relative field means S + A.
+
+export interface RelaTarget {
+  /** The section the relocation points into (null: undefined or absolute symbol). */
+  section: ElfSection | null;
+  /** Offset in that section (for a section symbol) or from the symbol (otherwise). */
+  offset: bigint;
+  /** The named function or object covering the target, or the relocation's own symbol. */
+  symbol: ElfSymbol;
+  /** `offset` relative to `symbol`. */
+  addend: bigint;
+}
+
+interface Span {
+  start: bigint;
+  insns: Instruction[];
+}
+
+class RelocationTargets {
+  private readonly spans = new Map<ElfSection, Map<bigint, Span>>();
+
+  constructor(private readonly idx: ElfIndex) {}
+
+  /** The decoded instructions of the function covering `offset` (or of the whole section when no symbol covers it). */
+  private spanAt(section: ElfSection, offset: bigint): Span {
+    const fn = this.idx.findSymbolContaining(section, offset);
+    const start = fn && fn.type !== STT_SECTION ? fn.value : 0n;
+    const end = fn && fn.type !== STT_SECTION ? fn.value + BigInt(fn.size) : BigInt(section.size);
+    let bySection = this.spans.get(section);
+    if (!bySection) this.spans.set(section, (bySection = new Map()));
+    let span = bySection.get(start);
+    if (!span) {
+      const bytes = section.type === SHT_NOBITS ? new Uint8Array(0) : section.data.subarray(Number(start), Number(end));
+      span = { start, insns: decodeInstructions(bytes, { text: false }) };
+      bySection.set(start, span);
+    }
+    return span;
+  }
+
+  /** Bytes from a relocated field to the end of its instruction (0 outside code, or when the type is not PC-relative). */
+  fieldToInstructionEnd(base: ElfSection, r: ElfRela): bigint {
+    const info = relocationType(r.type);
+    if (!info?.pcRelative || (base.flags & SHF_EXECINSTR) === 0n) return 0n;
+    const span = this.spanAt(base, r.offset);
+    const insn = findInstructionAt(span.insns, Number(r.offset - span.start));
+    // a field the decoder cannot place: the common case, the field ends its instruction
+    if (!insn || insn.invalid) return BigInt(info.width);
+    return span.start + BigInt(insn.offset + insn.length) - r.offset;
+  }
+
+  targetOf(base: ElfSection, r: ElfRela): RelaTarget {
+    const sym = r.symbol;
+    const adjust = this.fieldToInstructionEnd(base, r);
+    if (!sym.section || (sym.type !== STT_SECTION && sym.type !== STT_NOTYPE)) {
+      return { section: sym.section, offset: r.addend + adjust, symbol: sym, addend: r.addend + adjust };
+    }
+    const offset = sym.value + r.addend + adjust;
+    const inner = this.idx.findSymbolContaining(sym.section, offset);
+    if (inner && inner.type !== STT_SECTION) return { section: sym.section, offset, symbol: inner, addend: offset - inner.value };
+    return { section: sym.section, offset, symbol: sym, addend: offset - sym.value };
+  }
+}
+
+const cache = new WeakMap<ElfIndex, RelocationTargets>();
+
+function targetsFor(idx: ElfIndex): RelocationTargets {
+  let t = cache.get(idx);
+  if (!t) cache.set(idx, (t = new RelocationTargets(idx)));
+  return t;
+}
+
+/** The section a relocation applies to. */
+function baseOf(idx: ElfIndex, r: ElfRela): ElfSection | null {
+  const relaSec = idx.findRelaSectionOf(r);
+  return relaSec ? idx.findBaseSection(relaSec) : null;
+}
+
+/** Where relocation `r` (applying to `base`, found through the index when omitted) points. */
+export function findRelaTarget(idx: ElfIndex, r: ElfRela, base?: ElfSection): RelaTarget {
+  const b = base ?? baseOf(idx, r);
+  if (!b) return { section: r.symbol.section, offset: r.addend, symbol: r.symbol, addend: r.addend };
+  return targetsFor(idx).targetOf(b, r);
+}
+
+/** Bytes from the relocated field to the end of its instruction (what a PC-relative addend leaves out). */
+export function findFieldToInstructionEnd(idx: ElfIndex, r: ElfRela, base?: ElfSection): bigint {
+  const b = base ?? baseOf(idx, r);
+  return b ? targetsFor(idx).fieldToInstructionEnd(b, r) : 0n;
+}
