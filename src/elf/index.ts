@@ -27,3 +27,12 @@ export { parseNotes, serializeNotes, notesOf, allNotes, type ElfNote } from './n
 export { isComdat } from './groups.js';
 export { reservedIndexName, sectionFlagsString, sectionTypeName, symbolBindName, symbolTypeName, visibilityName } from './names.js';
 export { wholeImage, sparseImage, type ElfImage, type LoadedRange } from './image.js';
+export {
+  formatLivepatchRelaSectionName,
+  formatLivepatchSymbolName,
+  livepatchRelaObject,
+  parseLivepatchSymbolName,
+  symbolAtSympos,
+  type LivepatchSymbolName,
+} from './livepatch.js';
+export { readKlpTables, type KlpNewCode, type KlpTableFunc, type KlpTableObject, type KlpTables } from './klp-tables.js';

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { RebootlessError } from '../errors/index.js';
 import { ElfDiagnostics } from '../elf/diagnostics.js';
-import { EHDR_SIZE } from '../elf/constants.js';
+import { EHDR_SIZE, SHT_NOBITS } from '../elf/constants.js';
 import { parseElfHeader } from '../elf/headers.js';
 import { sparseImage } from '../elf/image.js';
 import type { ElfFile, ElfHeader, ElfRela, ElfSection } from '../elf/model.js';
@@ -70,6 +70,8 @@ export interface OpenElf {
   file: ElfFile;
   /** The relocations of one relocation section, a chunk at a time (vmlinux carries millions). */
   relocations(section: ElfSection, chunkEntries?: number): AsyncGenerator<ElfRela[]>;
+  /** `length` bytes of a section's contents from `offset` (e.g. one function of vmlinux's .text). */
+  readSectionBytes(section: ElfSection, offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,15 @@ export async function openElfSymbols(path: string, options: Pick<PartialReadOpti
         if (data.length !== n * entsize) throw diag.truncated(`relocations of ${section.name}`, origin.offset + first * entsize, n * entsize, size);
         yield parseRelocations(section, data, symbols, diag, first);
       }
+    },
+    async readSectionBytes(section, offset, length) {
+      const origin = section.origin;
+      if (!origin || section.type === SHT_NOBITS || offset < 0 || offset + length > origin.size) {
+        throw diag.truncated(`${length} bytes at ${section.name}+0x${offset.toString(16)}`, (origin?.offset ?? 0) + offset, length, size);
+      }
+      const data = await read(origin.offset + offset, length);
+      if (data.length !== length) throw diag.truncated(`${length} bytes at ${section.name}+0x${offset.toString(16)}`, origin.offset + offset, length, size);
+      return data;
     },
     close: () => fh.close(),
   };

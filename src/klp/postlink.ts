@@ -1,5 +1,6 @@
 import { SHF_ALLOC, SHF_INFO_LINK, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH, SHT_RELA, STB_GLOBAL, RELA_SIZE } from '../elf/constants.js';
 import { addSection } from '../elf/edit.js';
+import { formatLivepatchRelaSectionName, formatLivepatchSymbolName } from '../elf/livepatch.js';
 import type { ElfFile, ElfRela, ElfSection } from '../elf/model.js';
 import { isRelocationSection } from '../elf/predicates.js';
 import type { Placeholder } from './extract.js';
@@ -11,7 +12,7 @@ import type { Placeholder } from './extract.js';
 // when the target object is loaded; the module loader leaves them alone.
 
 export function klpSymbolName(p: Placeholder): string {
-  return `.klp.sym.${p.object}.${p.name},${p.sympos}`;
+  return formatLivepatchSymbolName(p);
 }
 
 export interface PostLinkResult {
@@ -47,7 +48,7 @@ export function convertToLivepatch(ko: ElfFile, placeholders: readonly Placehold
       const s = addSection(
         ko,
         {
-          name: `.klp.rela.${object}.${base.name.replace(/^\./, '')}`,
+          name: formatLivepatchRelaSectionName(object, base.name),
           type: SHT_RELA,
           flags: SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH,
           addralign: 8,

@@ -1,7 +1,7 @@
 import type { BlockerSummary } from '../errors/index.js';
 import type { LiveHost } from './host.js';
 import { livepatchModules } from './modules.js';
-import type { KlpTableObject } from './klp-tables.js';
+import type { KlpTableObject } from '../elf/klp-tables.js';
 import { formatFrame, type StackFrame } from './stack.js';
 import { readTaskStack, readTasks, type LiveTask } from './tasks.js';
 

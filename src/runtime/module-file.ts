@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { RebootlessError } from '../errors/index.js';
 import { modinfoOf, modinfoValue, parseElf, type ElfFile } from '../elf/index.js';
 import { moduleName } from './host.js';
-import { readKlpTables, type KlpTableObject } from './klp-tables.js';
+import { readKlpTables, type KlpTableObject } from '../elf/klp-tables.js';
 
 // What a livepatch .ko says about itself before it is loaded.
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { removePath, writeFileAtomic } from '../util/fs.js';
 import { hostPath, moduleName, type LiveHost } from './host.js';
-import type { KlpTableObject } from './klp-tables.js';
+import type { KlpTableObject } from '../elf/klp-tables.js';
 
 // What rebootless remembers about a patch it applied, in /run/rebootless
 // (tmpfs: gone at reboot, like the patch). sysfs has no description, CVEs or

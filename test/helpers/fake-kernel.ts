@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { moduleName, type ExecResult, type LiveHost } from '../../src/runtime/host.js';
-import type { KlpTableObject } from '../../src/runtime/klp-tables.js';
+import type { KlpTableObject } from '../../src/elf/klp-tables.js';
 import { readModuleFile } from '../../src/runtime/module-file.js';
 import { parseStack, type StackFrame } from '../../src/runtime/stack.js';
 import { RELEASE } from './livepatch-fixtures.js';

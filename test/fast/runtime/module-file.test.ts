@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseElf } from '../../../src/elf/parse.js';
-import { readKlpTables } from '../../../src/runtime/klp-tables.js';
+import { readKlpTables } from '../../../src/elf/klp-tables.js';
 import { patchedFunctionNames, readModuleFile } from '../../../src/runtime/module-file.js';
 import { rejection } from '../../helpers/errors.js';
 import { RELEASE, kpatchModule, livepatchModule, plainModule, signedCopy } from '../../helpers/livepatch-fixtures.js';
@@ -21,7 +21,11 @@ const OBJECTS = [
 describe('readKlpTables', () => {
   it('finds both objects (NULL name = vmlinux), their functions with sympos, and replace', () => {
     const elf = parseElf(readFileSync(livepatchModule()));
-    expect(readKlpTables(elf)).toEqual({ objects: OBJECTS, replace: true });
+    const tables = readKlpTables(elf);
+    expect({ objects: tables.objects, replace: tables.replace }).toEqual({ objects: OBJECTS, replace: true });
+    // each klp_func's new_func: the __rebootless_new_ function in the module
+    const code = tables.objects.flatMap((o) => o.functions).map((f) => tables.newCode.get(f)?.symbol.name);
+    expect(code).toEqual(OBJECTS.flatMap((o) => o.functions).map((f) => `__rebootless_new_${f.name}`));
   });
 
   it('reads replace = false', () => {
@@ -29,7 +33,8 @@ describe('readKlpTables', () => {
   });
 
   it('finds nothing in an object without klp tables', () => {
-    expect(readKlpTables(parseElf(readFileSync(plainModule())))).toEqual({ objects: [], replace: undefined });
+    const tables = readKlpTables(parseElf(readFileSync(plainModule())));
+    expect({ objects: tables.objects, replace: tables.replace }).toEqual({ objects: [], replace: undefined });
   });
 });
 

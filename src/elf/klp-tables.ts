@@ -1,4 +1,7 @@
-import { R_X86_64_64, buildIndex, isAllocSection, isFunction, isTextSection, type ElfFile, type ElfRela, type ElfSection } from '../elf/index.js';
+import { R_X86_64_64 } from './constants.js';
+import { buildIndex } from './lookup.js';
+import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from './model.js';
+import { isAllocSection, isFunction, isTextSection } from './predicates.js';
 
 // Reads the klp_patch / klp_object / klp_func tables out of a livepatch
 // module's data, without the kernel's struct sizes: only the leading fields,
@@ -24,10 +27,20 @@ export interface KlpTableObject {
   functions: KlpTableFunc[];
 }
 
+/** Where a klp_func's new_func points in the module. */
+export interface KlpNewCode {
+  section: ElfSection;
+  offset: number;
+  /** The relocation's symbol (the new function's own symbol, or a section symbol). */
+  symbol: ElfSymbol;
+}
+
 export interface KlpTables {
   objects: KlpTableObject[];
   /** undefined when the klp_patch structure was not found. */
   replace: boolean | undefined;
+  /** The new code of each klp_func entry of `objects` (not kept in records: it points into the model). */
+  newCode: Map<KlpTableFunc, KlpNewCode>;
 }
 
 interface Target {
@@ -52,6 +65,7 @@ const readU64 = (s: ElfSection, at: number): bigint =>
 
 export function readKlpTables(file: ElfFile): KlpTables {
   const idx = buildIndex(file);
+  const newCode = new Map<KlpTableFunc, KlpNewCode>();
   /** base section → offset → relocation */
   const relocs = new Map<ElfSection, Map<number, ElfRela>>();
   const relocAt = (s: ElfSection, at: number): ElfRela | undefined => {
@@ -73,7 +87,11 @@ export function readKlpTables(file: ElfFile): KlpTables {
     if (!name || !code) return undefined;
     const str = cString(name);
     const isCode = isFunction(code.symbol) || (code.symbol.section !== null && isTextSection(code.symbol.section));
-    return str && isCode ? { name: str, sympos: Number(readU64(s, at + 16)) } : undefined;
+    if (!str || !isCode) return undefined;
+    const f = { name: str, sympos: Number(readU64(s, at + 16)) };
+    const t = targetOf(code);
+    if (t) newCode.set(f, { ...t, symbol: code.symbol });
+    return f;
   };
 
   const dataSections = file.sections.filter((s) => isAllocSection(s) && !isTextSection(s) && idx.findRelaSectionFor(s));
@@ -124,8 +142,8 @@ export function readKlpTables(file: ElfFile): KlpTables {
       if (first && objs && objs.section === first.section && objs.offset === first.at) replace = s.data[Number(r.offset) + 24] === 1;
     }
   }
-  if (objects.length === 0) return { objects: readKpatchFuncs(file, target), replace };
-  return { objects, replace };
+  if (objects.length === 0) return { objects: readKpatchFuncs(file, target), replace, newCode };
+  return { objects, replace, newCode };
 }
 
 /**
