@@ -8,6 +8,7 @@ import { readElfFile, readElfSymbols, writeElfFile } from '../kernel/elf-files.j
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { readSymvers, type Export } from '../kernel/symvers.js';
 import { SHN_UNDEF } from '../elf/constants.js';
+import { findSymtab } from '../elf/edit.js';
 import type { ElfFile } from '../elf/model.js';
 import { modinfoOf, modinfoValue } from '../elf/modinfo.js';
 import { compileObject, objectFor } from '../kbuild/compile.js';
@@ -73,6 +74,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   const moduleName = `livepatch_${o.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const warnings: string[] = [];
   const exports = await readSymvers(o.workspace.moduleSymvers);
+  let keepWork = o.keepWorkdir === true;
   try {
     // 1. the diff: parsed, limited to .c files, applied in memory
     const files = await step('validate', async () => {
@@ -139,6 +141,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       const placeholders: Placeholder[] = [];
       const built: BuiltObject[] = [];
       const patchObjects: Record<string, Uint8Array | string> = {};
+      const namespaces = new Set<string>();
       let n = 0;
       for (const { c, diff, orig, patched } of diffs) {
         const moduleSymbols = c.owner.kind === 'module' ? await moduleSymbolsOf(o.workspace, c.owner.name) : undefined;
@@ -147,6 +150,10 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         const po = extractPatchObject(patched, diff, { resolve, origSections, placeholderBase: `${n}_` });
         warnings.push(...po.warnings, ...diff.warnings);
         placeholders.push(...po.placeholders);
+        for (const s of findSymtab(po.file)?.symbols ?? []) {
+          const ns = s.section === null && s.name ? exports.get(s.name)?.namespace : undefined;
+          if (ns) namespaces.add(ns);
+        }
         // each function's place in the running kernel, by its original name (an exported name is unique: 0)
         const funcs = po.functions.map((f) => {
           const r = resolve({ name: f.oldName, local: f.local });
@@ -169,14 +176,14 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         });
         n++;
       }
-      return { objects, placeholders, built, patchObjects, count: n };
+      return { objects, placeholders, built, patchObjects, count: n, namespaces: [...namespaces] };
     });
 
     // 6. link with kbuild, then turn placeholder relocations into livepatch ones
     const ko = await step('link', async () => {
       const dir = path.join(work, 'module');
       const parts = Array.from({ length: generated.count }, (_, i) => `patch${i}.o`);
-      return linkModule({
+      const link = linkModule({
         headersDir: o.workspace.headersDir,
         dir,
         moduleName,
@@ -187,11 +194,19 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
             replace: o.replace,
             ...(o.description ? { description: o.description } : {}),
             ...(o.cves ? { cves: o.cves } : {}),
+            importNamespaces: generated.namespaces,
           }),
           Kbuild: renderKbuild(moduleName).replace('livepatch.o patch.o', ['livepatch.o', ...parts].join(' ')),
           ...generated.patchObjects,
         },
         ...sig,
+      });
+      // the user wrote none of this code: a failure here is ours, reported with the sources kept
+      return link.catch((e: unknown) => {
+        if (!(e instanceof RebootlessError) || e.code !== 'COMMAND_FAILED') throw e;
+        keepWork = true;
+        const d = e.data as { command: string; stderrTail: string };
+        throw new RebootlessError('BUILD_GENERATED_CODE_FAILED', { module: moduleName, workdir: dir, command: d.command, output: d.stderrTail }, { cause: e });
       });
     });
     await step('post-link', async () => {
@@ -212,7 +227,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       ...(o.keepWorkdir ? { workdir: work } : {}),
     };
   } finally {
-    if (!o.keepWorkdir) await removePath(work);
+    if (!keepWork) await removePath(work);
   }
 }
 

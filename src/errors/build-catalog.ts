@@ -61,6 +61,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.module}: the linked module would not load: ${d.problem}`,
     hint: () => 'this is a rebootless bug for this patch; rerun with --keep-workdir and report the work directory',
   },
+  BUILD_GENERATED_CODE_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.module}: the module source rebootless generated did not build (${d.command}); this is a rebootless bug, not a problem with your patch:\n${d.output}`,
+    hint: (d) => `the generated sources are kept in ${d.workdir}: please report this message with livepatch.c and Kbuild from there, and the diff you built`,
+  },
   BUILD_COMPILER_MISMATCH: {
     exitCode: EXIT.error,
     message: (d) => `${d.release} was built by '${d.kernel}', but the objects compiled here say '${d.object}'; code from another compiler may not match the running kernel`,

@@ -8,6 +8,12 @@ import { renderKbuild, renderModuleSource } from '../../../src/klp/module-source
 import { convertToLivepatch, klpSymbolName } from '../../../src/klp/postlink.js';
 
 describe('livepatch module source', () => {
+  it('imports each namespace of the exports it uses, once', () => {
+    const c = renderModuleSource({ name: 'ns', replace: true, objects: [], importNamespaces: ['CXL', 'CRYPTO_INTERNAL', 'CXL'] });
+    expect(c.match(/MODULE_IMPORT_NS\(\w+\);/g)).toEqual(['MODULE_IMPORT_NS(CRYPTO_INTERNAL);', 'MODULE_IMPORT_NS(CXL);']);
+    expect(renderModuleSource({ name: 'plain', replace: true, objects: [] })).not.toContain('MODULE_IMPORT_NS');
+  });
+
   it('declares the new code and lists each function with its sympos, per object', () => {
     const c = renderModuleSource({
       name: 'fix',
