@@ -1,10 +1,11 @@
 import { decodeInstructions, type Instruction } from '../arch/x86_64/instructions.js';
 import { maskRelocatedBytes, relocationType } from '../arch/x86_64/relocations.js';
-import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
+import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { resolveRelaTarget, type Twins } from './correlate.js';
-import { baseName, isSpecialStatic } from './names.js';
+import { specialStaticName } from './names.js';
+import { specialSection } from './special.js';
 import type { CallSite, InstructionDiff } from './types.js';
 
 // Position-independent comparison: instruction bytes with relocated fields
@@ -31,11 +32,18 @@ const LINE_HELPERS = new Set([
   'lockdep_rcu_suspicious',
   '__dynamic_pr_debug',
   'ftrace_likely_update',
+  // older kernels' names, and btrfs's error helpers (they take __LINE__ like WARN)
+  '___might_sleep',
+  'warn_slowpath_null',
+  '__btrfs_abort_transaction',
+  '__btrfs_handle_fs_error',
+  '__btrfs_panic',
 ]);
 
 /** The name a symbol is known by on both sides. */
 export function canonicalName(sym: ElfSymbol, side: Side): string {
-  if (isSpecialStatic(sym)) return `special:${baseName(sym.name)}`;
+  const special = specialStaticName(sym);
+  if (special !== undefined) return `special:${special}`;
   if (sym.section === null) return sym.name; // undefined or absolute: the same name is the same thing
   if (side.role === 'orig') {
     const twin = side.twins.forward.get(sym);
@@ -59,8 +67,11 @@ export function targetIdentity(r: ElfRela, side: Side, field: bigint, insnEnd: b
   // section symbols and local labels (`.LC3` into merged constants) say only "this place in that section"
   if ((sym.type === STT_SECTION || sym.type === STT_NOTYPE) && sym.section) {
     const sec = sym.section;
+    if (specialSection(sec.name)?.inert) return `${kind}:section:${sec.name}`;
     const target = sym.value + r.addend + adjust;
-    const inner = side.idx.findSymbolContaining(sec, target);
+    // a zero-sized object (a lockdep `__key`) covers nothing: it is named by the symbol at that very offset
+    const inner =
+      side.idx.findSymbolContaining(sec, target) ?? side.idx.findSymbolsBySection(sec).find((s) => s.size === 0 && s.value === target && s.type === STT_OBJECT);
     if (inner && inner.type !== STT_SECTION) return `${kind}:${canonicalName(inner, side)}+${target - inner.value}`;
     if ((sec.flags & SHF_STRINGS) !== 0n && sec.type !== SHT_NOBITS) return `${kind}:str:${JSON.stringify(cString(sec.data, Number(target)))}`;
     if ((sec.flags & SHF_MERGE) !== 0n && sec.entsize > 0 && sec.type !== SHT_NOBITS) {

@@ -1,3 +1,4 @@
+import { STB_LOCAL, STT_OBJECT } from '../elf/constants.js';
 import type { ElfSymbol } from '../elf/model.js';
 
 // Names the compiler makes, and statics the kernel's macros make.
@@ -13,9 +14,9 @@ export function nameShape(name: string): string {
   return [head.replace(/^(__UNIQUE_ID_.*?)\d+$/, '$1N'), ...rest.map((c) => (/^\d+$/.test(c) ? 'N' : c))].join('.');
 }
 
-/** The source-level name: `foo.constprop.0` → `foo`, `count.12` → `count`. */
+/** The source-level name: `foo.constprop.0` → `foo`, `count.12` → `count`, `__UNIQUE_ID_ddebug1130.186` → `__UNIQUE_ID_ddebug`. */
 export function baseName(name: string): string {
-  return name.replace(/^(__UNIQUE_ID_.*?)\d+$/, '$1').split('.')[0] ?? name;
+  return (name.split('.')[0] ?? name).replace(/^(__UNIQUE_ID_.*?)\d+$/, '$1');
 }
 
 /** `.cold` or `.part.N` pieces split off a function by the compiler. */
@@ -30,10 +31,23 @@ export function parentOf(name: string): string {
 
 const SPECIAL_STATICS = new Set(['__key', '__warned', '__already_done', '__func__', '_rs', 'CSWTCH', '__print_once', '__once', '__flags', '__msg', '__lock_name']);
 
-/** Statics made by kernel macros (lockdep keys, once-flags, ratelimits, switch tables): never correlated, carried along. */
-export function isSpecialStatic(sym: ElfSymbol): boolean {
+/**
+ * The source-level name of a static made by a kernel macro (lockdep key, once-flag, ratelimit,
+ * switch table, dynamic debug descriptor), or undefined for any other symbol. Such statics are
+ * never correlated, only carried along.
+ */
+export function specialStaticName(sym: ElfSymbol): string | undefined {
   const sec = sym.section?.name ?? '';
-  // once-flags, and dynamic debug descriptors (one per pr_debug call site: the patch brings its own)
-  if (/^\.data\.?\.once$|^\.data\.?\.once\.|^__dyndbg/.test(sec)) return true;
-  return SPECIAL_STATICS.has(baseName(sym.name)) && /(\.\d+)$/.test(sym.name);
+  // once-flags, and dynamic debug descriptors (one per pr_debug call site: the patch brings its own;
+  // `__verbose` is the same section in kernels before 5.1)
+  if (/^\.data\.?\.once$|^\.data\.?\.once\.|^__dyndbg|^__verbose$/.test(sec)) return baseName(sym.name);
+  // gcc names a function's static `var.N`; clang names it `function.var`, `function.var.N` when there are several
+  if (SPECIAL_STATICS.has(baseName(sym.name)) && /(\.\d+)$/.test(sym.name)) return baseName(sym.name);
+  const clang = /^[^.]+\.([^.]+)(\.\d+)?$/.exec(sym.name)?.[1];
+  if (clang && SPECIAL_STATICS.has(clang) && sym.bind === STB_LOCAL && sym.type === STT_OBJECT) return clang;
+  return undefined;
+}
+
+export function isSpecialStatic(sym: ElfSymbol): boolean {
+  return specialStaticName(sym) !== undefined;
 }

@@ -17,6 +17,8 @@ export interface SpecialSection {
   keyField?: number;
   /** Data the kernel keeps per object rather than per function: carried, never compared. */
   perObject?: boolean;
+  /** Code that never runs once alternatives are applied at load: references to it are equal wherever they point. */
+  inert?: boolean;
 }
 
 export const SPECIAL_SECTIONS: readonly SpecialSection[] = [
@@ -25,7 +27,8 @@ export const SPECIAL_SECTIONS: readonly SpecialSection[] = [
   { name: '__jump_table', ownerField: 0, keyField: 8 },
   { name: '.altinstructions', ownerField: 0 },
   { name: '.altinstr_replacement', ownerField: null },
-  { name: '.altinstr_aux', ownerField: null },
+  // static_cpu_has()'s test before alternatives are applied; a module's alternatives are applied before its code runs
+  { name: '.altinstr_aux', ownerField: null, inert: true },
   { name: '.parainstructions', ownerField: 0 },
   { name: '.smp_locks', ownerField: 0 },
   { name: '.static_call_sites', ownerField: 0, keyField: 4 },
@@ -41,6 +44,7 @@ export const SPECIAL_SECTIONS: readonly SpecialSection[] = [
   { name: '.printk_index', ownerField: null, perObject: true },
   { name: '__tracepoints*', ownerField: null, perObject: true },
   { name: '__dyndbg', ownerField: null, perObject: true },
+  { name: '__verbose', ownerField: null, perObject: true }, // __dyndbg before Linux 5.1
   { name: '__dyndbg_classes', ownerField: null, perObject: true },
   { name: '.discard.*', ownerField: null, perObject: true },
   { name: '.static_call_tramp_key', ownerField: null, perObject: true },

@@ -165,6 +165,27 @@ const CASES: Case[] = [
     data: { tainted_mask: 'same', last_report: 'same' },
   },
   {
+    name: 'ops-table-changed',
+    rule: 'a changed const table that data points at (an ops table registered long ago) is refused, naming the field, never "no change"',
+    verdict: 'unpatchable',
+    functions: { fib_validate: 'new' },
+    data: { fib_ops: 'changed' },
+    refusals: [{ code: 'DATA_CHANGED', symbol: 'fib_ops' }],
+    check: (r) => {
+      const x = r.refusals.find((y) => y.symbol === 'fib_ops');
+      expect(x?.reason).toMatch(/\+0x8: now fib_validate \(was no pointer\).*fib_type points at it/);
+      expect(x?.hint).toMatch(/dispatches through the table/);
+    },
+  },
+  {
+    name: 'notrace-address-taken',
+    rule: 'a changed notrace static whose address is taken cannot be replaced by patching its callers',
+    verdict: 'unpatchable',
+    functions: { quiet_read: { status: 'changed', include: 'carry' }, read_twice: 'same' },
+    refusals: [{ code: 'NO_FENTRY', symbol: 'quiet_read' }],
+    check: (r) => expect(r.refusals[0]?.reason).toMatch(/address is taken \(read_ops\)/),
+  },
+  {
     name: 'static-local-added',
     rule: 'a static local that is new in a changed function is new data, carried along',
     verdict: 'patchable',
@@ -188,9 +209,9 @@ const CASES: Case[] = [
   },
   {
     name: 'line-shift',
-    rule: 'a change that only shifts __LINE__ passed to might_sleep()/printk() is no change',
+    rule: 'a change that only shifts __LINE__ passed to might_sleep()/printk() (and ___might_sleep(), btrfs\'s abort helper) is no change',
     verdict: 'no-change',
-    functions: { read_block: 'same', read_logged: 'same' },
+    functions: { read_block: 'same', read_logged: 'same', read_old: 'same', read_or_abort: 'same' },
   },
   {
     name: 'line-shift-warn',
@@ -229,6 +250,32 @@ const CASES: Case[] = [
     rule: 'pr_debug() descriptors in __dyndbg (two per function, renumbered, moved) are matched; a function that only uses them is the same',
     verdict: 'patchable',
     functions: { probe_dev: 'same', scale_dev: { status: 'changed', include: 'patch' }, reset_dev: 'new' },
+  },
+  {
+    name: 'dynamic-debug-renumbered',
+    rule: 'pr_debug() descriptors renumbered both before and after the dot (__UNIQUE_ID_ddebug3.2 → __UNIQUE_ID_ddebug4.3) leave their users the same',
+    verdict: 'patchable',
+    functions: { check_dev: 'new', start_dev: { status: 'changed', include: 'patch' }, probe_dev: 'same', stop_dev: 'same' },
+  },
+  {
+    name: 'dynamic-debug-verbose',
+    dir: 'dynamic-debug-renumbered',
+    rule: 'descriptors in __verbose (__dyndbg before Linux 5.1) are dynamic debug descriptors too: carried, never refused as changed data',
+    cflags: ['-DDYNDBG_SECTION="__verbose"'],
+    verdict: 'patchable',
+    functions: { check_dev: 'new', start_dev: { status: 'changed', include: 'patch' }, probe_dev: 'same', stop_dev: 'same' },
+  },
+  {
+    name: 'empty-lock-key',
+    rule: 'a zero-sized static (an empty lockdep key) reached through its section symbol is named by the symbol at that offset, not by its renumbered section',
+    verdict: 'patchable',
+    functions: { init_first: 'same', init_second: 'changed' },
+  },
+  {
+    name: 'altinstr-aux',
+    rule: 'references into .altinstr_aux that only moved are no change (that code never runs once alternatives are applied)',
+    verdict: 'patchable',
+    functions: { pick_copy: 'changed', pick_clear: 'same', setup_features: 'same' },
   },
   {
     name: 'dynamic-debug-module',
