@@ -237,6 +237,29 @@ export function compareData(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedS
   const prel = patchedSide.idx.findRelasInRange(ps, p.value, p.value + BigInt(p.size));
   if (!sameBytes(maskRelocatedBytes(ob, orel, o.value), maskRelocatedBytes(pb, prel, p.value))) return 'contents';
   const id = (rs: ElfRela[], start: bigint, side: Side): string =>
-    rs.map((r) => `${r.offset - start}:${targetIdentity(r, side, r.offset, r.offset + BigInt(relocationType(r.type)?.width ?? 4))}`).join('|');
+    rs.map((r) => `${r.offset - start}:${targetIdentity(r, side, r.offset, r.offset)}`).join('|'); // in data a PC-relative field means S + A
   return id(orel, o.value, origSide) === id(prel, p.value, patchedSide) ? 'same' : 'contents';
+}
+
+/** The first field that differs between two versions of a data object: `+0x40: now nft_validate (was no pointer)`. */
+export function describeDataChange(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedSide: Side): string {
+  if (o.size !== p.size) return `size ${o.size} → ${p.size} bytes`;
+  const os = o.section as ElfSection;
+  const ps = p.section as ElfSection;
+  const fields = (sym: ElfSymbol, sec: ElfSection, side: Side): Map<number, string> =>
+    new Map(
+      side.idx
+        .findRelasInRange(sec, sym.value, sym.value + BigInt(sym.size))
+        .map((r) => [Number(r.offset - sym.value), targetIdentity(r, side, r.offset, r.offset).replace(/^[^:]+:/, '').replace(/^(orig|patched)-only:/, '').replace(/\+0$/, '')]),
+    );
+  const of = fields(o, os, origSide);
+  const pf = fields(p, ps, patchedSide);
+  const byte = (sec: ElfSection, sym: ElfSymbol, at: number): number => (sec.type === SHT_NOBITS ? 0 : (sec.data[Number(sym.value) + at] ?? 0));
+  for (let at = 0; at < p.size; at++) {
+    const a = of.get(at);
+    const b = pf.get(at);
+    if (a !== b) return `+0x${at.toString(16)}: now ${b ?? 'no pointer'} (was ${a ?? 'no pointer'})`;
+    if (a === undefined && b === undefined && byte(os, o, at) !== byte(ps, p, at) && ![...pf.keys()].some((f) => at > f && at < f + 8)) return `+0x${at.toString(16)}: value changed`;
+  }
+  return 'contents changed';
 }

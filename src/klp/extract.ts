@@ -4,6 +4,7 @@ import { createRelocatable } from '../elf/create.js';
 import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../elf/edit.js';
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
+import { isPerSiteData } from '../diff/sections.js';
 import type { DiffResult } from '../diff/types.js';
 import { RebootlessError } from '../errors/index.js';
 
@@ -122,7 +123,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     if (copied.has(sec) || (sec.flags & (SHF_STRINGS | SHF_MERGE)) !== 0n || sectionCarried(sec)) return copy();
     // anonymous code (alternative replacements) and read-only tables (switch jump tables) hold no state
     const writable = (sec.flags & SHF_WRITE) !== 0n || sec.type === SHT_NOBITS;
-    if (!writable || !o.origSections.has(sec.name)) return copy();
+    if (!writable || !o.origSections.has(sec.name) || isPerSiteData(sec.name)) return copy();
     throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', {
       object: patched.file,
       from: origin(base, r),

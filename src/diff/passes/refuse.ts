@@ -1,0 +1,67 @@
+import { SHF_MERGE, SHF_STRINGS, SHT_GROUP, STT_FUNC, STT_OBJECT } from '../../elf/constants.js';
+import { isSpecialStatic } from '../names.js';
+import { refusal } from '../refusals.js';
+import { ignorable, isExportSection, isInit, sameContents } from '../sections.js';
+import { localKeysOf } from '../special.js';
+import type { DiffState } from './state.js';
+
+// Pass 5, refuse: init code, exports, module-keyed static branches, COMDAT
+// groups, and allocated sections nobody owns that changed.
+
+export function refuseUnpatchable(state: DiffState): void {
+  const { functions, options, patched, pi, twins } = state;
+  for (const [sym, fd] of functions) {
+    if (fd.status === 'changed' && isInit(sym.section)) state.refusals.push(refusal('INIT_CHANGED', fd.name, `${fd.name} is ${sym.section?.name} code and changed`, { section: fd.section }));
+    if (fd.status === 'new' && isInit(sym.section)) state.warnings.push(`new init function ${fd.name} will never run in a live patch`);
+    if (options.module && fd.include && fd.status !== 'removed') {
+      for (const k of localKeysOf(sym, patched, pi)) {
+        // a key the patch brings itself (new, or a per-call-site static) lives in the patch module: fine
+        if (k.symbol && (isSpecialStatic(k.symbol) || !twins.backward.has(k.symbol))) continue;
+        const code = k.section === '.static_call_sites' ? 'STATIC_CALL_IN_MODULE' : 'STATIC_KEY_IN_MODULE';
+        state.refusals.push(refusal(code, fd.name, `${fd.name} uses ${k.key}, which this module defines (${k.section})`, { section: fd.section }));
+      }
+    }
+  }
+  refuseSectionChanges(state);
+}
+
+/** Section-level changes: exports, COMDAT groups, and allocated sections nobody owns. */
+function refuseSectionChanges(state: DiffState): void {
+  const { orig, patched, oi, pi, refusals } = state;
+  const names = (f: typeof orig): Set<string> => new Set(f.sections.map((s) => s.name));
+  const on = names(orig);
+  const pn = names(patched);
+  for (const n of pn) {
+    if (isExportSection(n) && n.includes('+') && !on.has(n)) refusals.push(refusal('EXPORT_CHANGED', n.split('+')[1] ?? n, `new export ${n.split('+')[1] ?? n}`, { section: n }));
+  }
+  for (const n of on) {
+    if (isExportSection(n) && n.includes('+') && !pn.has(n)) refusals.push(refusal('EXPORT_CHANGED', n.split('+')[1] ?? n, `export ${n.split('+')[1] ?? n} removed or changed`, { section: n }));
+  }
+  // COMDAT groups: same signature must keep the same member contents
+  for (const g of patched.sections.filter((s) => s.type === SHT_GROUP && s.group)) {
+    const sig = g.group?.signature.name ?? '';
+    const og = orig.sections.find((s) => s.type === SHT_GROUP && s.group?.signature.name === sig);
+    const pm = (g.group?.members ?? []).map((m) => m.name).sort();
+    const om = (og?.group?.members ?? []).map((m) => m.name).sort();
+    const same =
+      og &&
+      pm.join() === om.join() &&
+      (g.group?.members ?? []).every((m) => {
+        const twin = og.group?.members.find((x) => x.name === m.name);
+        return twin && sameContents(twin, m);
+      });
+    if (!same) refusals.push(refusal('COMDAT_CHANGED', sig, `COMDAT group ${sig} ${og ? 'changed' : 'is new'}`, { section: g.name }));
+  }
+  // allocated sections with no function or object that changed, and that no table above explains
+  for (const ps of patched.sections) {
+    if (ignorable(ps) || ps.type === SHT_GROUP || ps.name === '' || isExportSection(ps.name)) continue;
+    if (pi.findSymbolsBySection(ps).some((s) => s.type === STT_FUNC || s.type === STT_OBJECT)) continue;
+    if ((ps.flags & (SHF_STRINGS | SHF_MERGE)) !== 0n) continue; // strings and merged constants: compared through the code that uses them
+    const os = oi.findSectionByName(ps.name);
+    if (!os) continue; // new anonymous data is carried with the code that uses it
+    if (!sameContents(os, ps)) {
+      if (/^\.(text|rodata|data|bss)(\.|$)/.test(ps.name)) continue; // anonymous code/data: judged through its users (propagate)
+      refusals.push(refusal('UNKNOWN_SECTION_CHANGED', ps.name, `section ${ps.name} changed and rebootless does not know what it holds`, { section: ps.name }));
+    }
+  }
+}
