@@ -5,6 +5,7 @@
 import type { BuildErrorData } from './build-codes.js';
 import type { ElfErrorData } from './elf-codes.js';
 import type { RuntimeErrorData } from './runtime-codes.js';
+import type { VerifyErrorData } from './verify-codes.js';
 import type { VmErrorData } from './vm-codes.js';
 
 export interface CoreErrorData {
@@ -28,6 +29,6 @@ export interface CoreErrorData {
 }
 
 /** Every code with its data; each domain keeps its own codes in its own file. */
-export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData, RuntimeErrorData {}
+export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData, RuntimeErrorData, VerifyErrorData {}
 
 export type ErrorCode = keyof ErrorDataMap;

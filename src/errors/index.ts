@@ -4,3 +4,4 @@ export type { Catalog, CatalogEntry } from './catalog.js';
 export { RebootlessError, isRebootlessError, formatLocation } from './error.js';
 export type { ErrorLocation, RebootlessErrorJson } from './error.js';
 export type { BlockerSummary } from './runtime-codes.js';
+export type { VerifyViolation } from './verify-codes.js';

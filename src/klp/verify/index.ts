@@ -1,0 +1,62 @@
+import { STT_FUNC } from '../../elf/constants.js';
+import { buildIndex } from '../../elf/lookup.js';
+import type { ElfSymbol } from '../../elf/model.js';
+import { modinfoOf } from '../../elf/modinfo.js';
+import { isTextSection } from '../../elf/predicates.js';
+import { symbolAtSympos } from '../../elf/livepatch.js';
+import { compareReferences, type WalkRoot } from './compare.js';
+import { checkModuleData } from './data.js';
+import { checkExports, checkLivepatchRelocations, checkLivepatchSymbols, checkPatchedFunctions, type SymbolCheckInput } from './symbols.js';
+import type { VerifyInput, VerifyResult } from './types.js';
+
+// `verify`: an independent check of a finished livepatch module against the
+// running kernel's symbols and code. Pure: the caller reads vmlinux code for
+// the functions `needCode` lists and calls again until it lists none.
+
+export type { ExportInfo, TargetObject, TargetSymbol, VerifyInput, VerifyResult, Violation, ViolationCode } from './types.js';
+export { targetObject, baseName } from './target.js';
+
+export function verifyLivepatch(input: VerifyInput): VerifyResult {
+  const idx = buildIndex(input.module);
+  // which klp_func each new function serves, by the module's own tables
+  const newCode = new Map<ElfSymbol, string>();
+  const roots: WalkRoot[] = [];
+  for (const o of input.tables.objects) {
+    const target = input.targets.get(o.name);
+    for (const f of o.functions) {
+      const code = input.tables.newCode.get(f);
+      const fn = code && (code.symbol.type === STT_FUNC ? code.symbol : idx.findSymbolContaining(code.section, code.offset));
+      const twin = target && symbolAtSympos(target.byName(f.name), f.sympos);
+      if (!fn) continue;
+      newCode.set(fn, f.name);
+      if (target && twin && twin.kind === 'function') roots.push({ fn, twin, target });
+    }
+  }
+  const userOf = (sym: ElfSymbol): string => {
+    for (const s of input.module.sections) {
+      if (!s.relas || !s.base || !isTextSection(s.base)) continue;
+      const r = s.relas.find((x) => x.symbol === sym);
+      const fn = r && idx.findSymbolContaining(s.base, r.offset);
+      if (fn) return newCode.get(fn) ?? fn.name;
+    }
+    return '(module)';
+  };
+  const symbolInput: SymbolCheckInput = {
+    module: input.module,
+    tables: input.tables,
+    targets: input.targets,
+    exports: input.exports,
+    importedNamespaces: (modinfoOf(input.module) ?? []).filter((e) => e.key === 'import_ns').map((e) => e.value),
+    userOf,
+  };
+  const walk = compareReferences({ module: input.module, moduleIndex: idx, resolver: { targets: input.targets, exports: input.exports, foreign: new Map() }, code: input.code, newCode }, roots);
+  const violations = [
+    ...checkLivepatchSymbols(symbolInput),
+    ...checkLivepatchRelocations(symbolInput),
+    ...checkExports(symbolInput),
+    ...checkPatchedFunctions(symbolInput),
+    ...walk.violations,
+    ...checkModuleData(idx, walk.originalData, input.targets, walk.flaggedSections),
+  ];
+  return { violations, needCode: [...new Set(walk.needCode)], compared: roots.map((r) => newCode.get(r.fn) ?? r.fn.name) };
+}

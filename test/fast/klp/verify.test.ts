@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { RebootlessError } from '../../../src/errors/index.js';
+import { EXPORTS, miniVmlinux, patchModule, staticBuf, verifyAgainst } from '../../helpers/verify-fixtures.js';
+
+// verify on a miniature vmlinux and livepatch modules for its print_tainted,
+// one per kind of violation, and a clean one. The original print_tainted
+// reads tainted_mask, writes its own buf.N and calls helper.
+
+const vmlinux = miniVmlinux();
+const ownBuf = staticBuf(vmlinux, 32);
+const otherBuf = staticBuf(vmlinux, 64);
+const right = { tainted_mask: { name: 'tainted_mask', sympos: 0 }, buf: { name: ownBuf, sympos: 0 }, helper: { name: 'helper', sympos: 0 } };
+const codes = (v: { code: string }[]): string[] => v.map((x) => x.code);
+
+describe('verify', () => {
+  it('passes a module whose every reference is the original\'s', () => {
+    const r = verifyAgainst(vmlinux, patchModule([], right));
+    expect(r.violations).toEqual([]);
+    expect(r.compared).toEqual(['print_tainted']);
+  });
+
+  it('flags module-local data named like kernel data the original reads (COPIED_DATA), through a PC-relative addend of -5', () => {
+    const { tainted_mask: _, ...rest } = right;
+    const r = verifyAgainst(vmlinux, patchModule(['COPIED'], rest));
+    expect(r.violations.map((v) => [v.code, v.function, v.symbol])).toEqual([['COPIED_DATA', 'print_tainted', 'tainted_mask']]);
+    expect(r.violations[0]?.expected).toMatch(/^vmlinux:tainted_mask \(0xffffffff8/);
+    expect(r.violations[0]?.actual).toBe("the module's own .bss.tainted_mask+0x0");
+  });
+
+  it('flags a writable data section of the module named like kernel data the original uses, even unreferenced', () => {
+    const r = verifyAgainst(vmlinux, patchModule(['STRAY'], right));
+    expect(r.violations.map((v) => [v.code, v.function, v.symbol])).toEqual([['COPIED_DATA', '(module)', 'tainted_mask']]);
+  });
+
+  it('flags a static of the same base name but another function\'s (WRONG_TWIN: buf.N of panic_message)', () => {
+    const r = verifyAgainst(vmlinux, patchModule([], { ...right, buf: { name: otherBuf, sympos: 0 } }));
+    expect(new Set(codes(r.violations))).toEqual(new Set(['WRONG_TWIN']));
+    expect(r.violations[0]).toMatchObject({ function: 'print_tainted', symbol: `.klp.sym.vmlinux.${otherBuf},0` });
+    expect(r.violations[0]?.expected).toContain(`vmlinux:${ownBuf}`);
+    expect(r.violations[0]?.actual).toContain(`vmlinux:${otherBuf}`);
+  });
+
+  it('flags a .klp.sym with no symbol at its sympos, or no such symbol (KLP_SYM_MISSING)', () => {
+    const r = verifyAgainst(vmlinux, patchModule([], { ...right, tainted_mask: { name: 'tainted_mask', sympos: 2 }, helper: { name: 'helper_gone', sympos: 0 } }));
+    const missing = r.violations.filter((v) => v.code === 'KLP_SYM_MISSING');
+    expect(missing.map((v) => v.symbol).sort()).toEqual(['.klp.sym.vmlinux.helper_gone,0', '.klp.sym.vmlinux.tainted_mask,2']);
+    expect(missing.find((v) => v.symbol.includes('tainted_mask'))).toMatchObject({ function: 'print_tainted', expected: 'tainted_mask at sympos 2 in vmlinux' });
+    expect(missing.find((v) => v.symbol.includes('helper_gone'))?.actual).toBe('no symbol named helper_gone in vmlinux');
+  });
+
+  it('flags an undefined symbol that is not exported, and an export whose namespace is not imported', () => {
+    const exports = new Map([...EXPORTS].filter(([k]) => k !== 'exported_fn'));
+    const r = verifyAgainst(vmlinux, patchModule(['IMPORTS'], right), exports);
+    expect(r.violations.map((v) => [v.code, v.symbol, v.function])).toEqual([
+      ['EXPORT_MISSING', 'exported_fn', 'print_tainted'],
+      ['NAMESPACE_NOT_IMPORTED', 'namespaced_fn', 'print_tainted'],
+    ]);
+    expect(r.violations[1]?.expected).toBe('MODULE_IMPORT_NS(TESTNS)');
+  });
+
+  it('turns violations into VERIFY_FAILED (exit 2) naming code, function, symbol and both targets', () => {
+    const r = verifyAgainst(vmlinux, patchModule([], { ...right, buf: { name: otherBuf, sympos: 0 } }));
+    const e = new RebootlessError('VERIFY_FAILED', { module: 'livepatch_verify', against: '6.1.0-57-cloud-amd64', violations: r.violations });
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain('print_tainted');
+    expect(e.message).toContain('WRONG_TWIN');
+    expect(e.message).toContain(`vmlinux:${ownBuf}`);
+    expect(e.message).toContain(`vmlinux:${otherBuf}`);
+  });
+});
