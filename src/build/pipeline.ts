@@ -4,7 +4,7 @@ import path from 'node:path';
 import { diffObjects } from '../diff/index.js';
 import type { DiffResult } from '../diff/types.js';
 import { RebootlessError } from '../errors/index.js';
-import { readElfFile, readElfSymbols, writeElfFile } from '../kernel/elf-files.js';
+import { readElfFile, readElfSymbols, writeElfBytes } from '../kernel/elf-files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { readSymvers, type Export } from '../kernel/symvers.js';
 import { SHN_UNDEF } from '../elf/constants.js';
@@ -22,6 +22,7 @@ import { convertToLivepatch } from '../klp/postlink.js';
 import { removePath } from '../util/fs.js';
 import type { Progress } from '../util/progress.js';
 import { kernelResolver } from './kernel-refs.js';
+import { verifyModuleBytes } from './verify.js';
 import { applyFilePatch, checkSupported, parseSourcePatch, type FilePatch } from './source-patch.js';
 
 // `rebootless build`: a source diff to a livepatch module, as a list of named
@@ -209,13 +210,18 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         throw new RebootlessError('BUILD_GENERATED_CODE_FAILED', { module: moduleName, workdir: dir, command: d.command, output: d.stderrTail }, { cause: e });
       });
     });
-    await step('post-link', async () => {
+    const linked = await step('post-link', async () => {
       const file = await readElfFile(ko);
       const r = convertToLivepatch(file, generated.placeholders);
       if (r.unused.length) warnings.push(`${r.unused.length} kernel reference(s) no longer used after linking`);
       checkLinked(file, exports, o.workspace.release, moduleName);
+      return serializeElf(file);
+    });
+    // 7. read the module back and check it independently; only a module that passes is written
+    await step('verify', async () => {
+      await verifyModuleBytes(linked, path.resolve(o.output), o.workspace);
       await fsp.mkdir(path.dirname(path.resolve(o.output)), { recursive: true });
-      await writeElfFile(path.resolve(o.output), file);
+      await writeElfBytes(path.resolve(o.output), linked);
     });
     return {
       release: o.workspace.release,

@@ -12,6 +12,7 @@ import { registerKernel } from './commands/kernel.js';
 import { registerPredict } from './commands/predict.js';
 import { registerStatus } from './commands/status.js';
 import { registerTry } from './commands/try.js';
+import { registerVerify } from './commands/verify.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
 import { reportError } from './render.js';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
   registerKernel(program, ctx, setExit);
   registerVm(program, ctx, setExit);
   registerBuild(program, ctx, setExit);
+  registerVerify(program, ctx, setExit);
   registerTry(program, ctx, setExit);
   registerElf(program, ctx, setExit);
   registerDiff(program, ctx, setExit);

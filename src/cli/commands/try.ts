@@ -9,6 +9,7 @@ import { tryLivepatch, type TryReport, type TryStep } from '../../vm/try.js';
 import type { CliContext, SetExit } from '../context.js';
 import { collect } from '../options.js';
 import { printJson } from '../render.js';
+import { verifyOrThrow } from './verify.js';
 import { workspaceFor } from './vm.js';
 
 
@@ -28,6 +29,9 @@ export function failureOf(r: TryReport): RebootlessError | undefined {
 
 export async function runTry(ctx: CliContext, ws: KernelWorkspace, ko: string, check: string, modules: string[], json: boolean, setup?: string): Promise<TryReport> {
   const patchName = (await readModuleFile(ko)).name;
+  // a module that would use the wrong kernel data can pass in a VM: check it first
+  const verified = await verifyOrThrow(ko, ws);
+  if (!json) ctx.io.stdout.write(`✓ verify (${formatDuration(verified.ms)})\n`);
   return tryLivepatch({
     workspace: ws,
     cacheRoot: cacheRoot(),
