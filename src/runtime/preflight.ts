@@ -1,5 +1,6 @@
 import { RebootlessError } from '../errors/index.js';
 import { hostPath, readTextIfAny, type LiveHost } from './host.js';
+import { checkKallsyms } from './kallsyms.js';
 import type { LivepatchModuleInfo } from './module-file.js';
 import { moduleLoaded } from './modules.js';
 import { livepatchSupported, readPatch } from './sysfs.js';
@@ -49,5 +50,8 @@ export async function preflightApply(h: LiveHost, m: LivepatchModuleInfo): Promi
   if (sysfs || (await moduleLoaded(h, m.name))) throw new RebootlessError('MODULE_ALREADY_LOADED', { name: m.name, livepatch: sysfs !== undefined });
   const sig = await signatureCheck(h, m);
   if (sig.refuse.length) throw new RebootlessError('MODULE_SIGNATURE_REQUIRED', { file: m.file, reasons: sig.refuse });
-  return { notes: sig.notes };
+  // the part of verify a live host can do: every name the patch asks the livepatch core for exists here
+  const ks = await checkKallsyms(h, m.file, m.objects);
+  if (ks?.violations.length) throw new RebootlessError('VERIFY_FAILED', { module: m.name, against: `the running kernel (${h.release()})`, violations: ks.violations });
+  return { notes: [...sig.notes, ...(ks?.notes ?? [])] };
 }
