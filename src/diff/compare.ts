@@ -1,4 +1,4 @@
-import { decodeInstructions, type Instruction } from '../arch/x86_64/instructions.js';
+import { decodeInstructions, immediateArgument, writesArgument, type Instruction } from '../arch/x86_64/instructions.js';
 import { maskRelocatedBytes, relocationType } from '../arch/x86_64/relocations.js';
 import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
@@ -18,26 +18,33 @@ export interface Side {
   twins: Twins;
 }
 
-/** Helpers whose arguments include __LINE__ (warnings, printk, might_sleep and friends). */
-const LINE_HELPERS = new Set([
-  '__might_sleep',
-  '__might_resched',
-  '__might_fault',
-  '__cant_sleep',
-  '__cant_migrate',
-  'warn_slowpath_fmt',
-  '__warn_printk',
-  '_printk',
-  'printk',
-  'lockdep_rcu_suspicious',
-  '__dynamic_pr_debug',
-  'ftrace_likely_update',
-  // older kernels' names, and btrfs's error helpers (they take __LINE__ like WARN)
-  '___might_sleep',
-  'warn_slowpath_null',
-  '__btrfs_abort_transaction',
-  '__btrfs_handle_fs_error',
-  '__btrfs_panic',
+/**
+ * Helpers that take __LINE__, and the argument (1-based, from their
+ * prototypes) that carries it: `__might_sleep(file, line)`,
+ * `warn_slowpath_fmt(file, line, taint, fmt, ...)`,
+ * `__btrfs_abort_transaction(trans, function, line, ...)`. Only a changed
+ * immediate in exactly that argument is forgiven: a printk's value arguments
+ * are real changes, whatever they were in the source.
+ */
+const LINE_ARGUMENT: ReadonlyMap<string, number> = new Map([
+  ['__might_sleep', 2],
+  ['___might_sleep', 2],
+  ['__might_resched', 2],
+  ['__might_fault', 2],
+  ['__cant_sleep', 2],
+  ['__cant_migrate', 2],
+  ['warn_slowpath_fmt', 2],
+  ['warn_slowpath_null', 2],
+  ['lockdep_rcu_suspicious', 2],
+  ['__btrfs_abort_transaction', 3],
+  ['__btrfs_handle_fs_error', 3],
+  ['__btrfs_panic', 3],
+  ['__ext4_error', 3],
+  ['__ext4_error_inode', 3],
+  ['__ext4_error_file', 3],
+  ['__ext4_std_error', 3],
+  ['__ext4_warning', 3],
+  ['__ext4_warning_inode', 3],
 ]);
 
 /** The name a symbol is known by on both sides. */
@@ -133,16 +140,43 @@ function textAt(code: Code, i: number): string | undefined {
   return one[0]?.text;
 }
 
-/** An immediate load into an argument register, feeding a LINE_HELPERS call within a few instructions. */
+/** Which argument (1-based) of the next call instruction `insn` loads an immediate into, if any. */
+function immediateArgumentNumber(bytes: Uint8Array): number | undefined {
+  for (let n = 1; n <= 6; n++) if (immediateArgument(bytes, n) !== undefined) return n;
+  return undefined;
+}
+
+/** Argument `n` of the call at `call` is a source file name (`__FILE__`), loaded somewhere in the few instructions before it. */
+function isFileArgument(p: Code, call: number, n: number, side: Side): boolean {
+  for (let k = Math.max(0, call - 12); k < call; k++) {
+    const insn = p.insns[k] as Instruction;
+    if (!writesArgument(p.bytes.subarray(insn.offset, insn.offset + insn.length), n)) continue;
+    if (insnIdentity(p, insn, side).some((id) => /:str:"[^"]+\.[ch]"$/.test(id))) return true;
+  }
+  return false;
+}
+
+/**
+ * Instruction i loads a different immediate into the line argument of the
+ * next call, and nothing in between overwrites it. The line argument is the
+ * one a LINE_ARGUMENT helper's prototype names, or, for any other callee
+ * (`__warn_printk(fmt, __FILE__, __LINE__)` of ASSERT_RTNL), the argument
+ * right after a `__FILE__` string: the `file, line` pair every kernel
+ * location report uses.
+ */
 function isLineArgument(o: Code, p: Code, i: number, side: Side): boolean {
-  const ot = textAt(o, i);
-  const pt = textAt(p, i);
-  if (!ot || !pt || ot === pt) return false;
-  const imm = /^mov[lq]? \$0x[0-9a-f]+,%(e?(si|dx|cx|di)|r(8|9)d?)$/;
-  if (!imm.test(ot) || !imm.test(pt) || ot.replace(/\$0x[0-9a-f]+/, '') !== pt.replace(/\$0x[0-9a-f]+/, '')) return false;
+  const bytesOf = (c: Code, insn: Instruction): Uint8Array => c.bytes.subarray(insn.offset, insn.offset + insn.length);
+  const oBytes = bytesOf(o, o.insns[i] as Instruction);
+  const pBytes = bytesOf(p, p.insns[i] as Instruction);
   for (let j = i + 1; j < Math.min(p.insns.length, i + 10); j++) {
     const callee = calleeAt(p, p.insns[j] as Instruction, side);
-    if (callee !== undefined) return LINE_HELPERS.has(callee.name);
+    if (callee === undefined) continue;
+    const n = LINE_ARGUMENT.get(callee.name) ?? immediateArgumentNumber(pBytes);
+    if (n === undefined || (!LINE_ARGUMENT.has(callee.name) && (n < 2 || !isFileArgument(p, j, n - 1, side)))) return false;
+    for (let k = i + 1; k < j; k++) if (writesArgument(bytesOf(p, p.insns[k] as Instruction), n)) return false;
+    const was = immediateArgument(oBytes, n);
+    const now = immediateArgument(pBytes, n);
+    return was !== undefined && now !== undefined && was !== now;
   }
   return false;
 }

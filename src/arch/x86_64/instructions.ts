@@ -90,3 +90,55 @@ export function findInstructionAt(insns: readonly Instruction[], offset: number)
   const i = insns[lo - 1];
   return i && offset < i.offset + i.length ? i : undefined;
 }
+
+/** The System V argument registers in order (1-based argument n is ARGUMENT_REGISTERS[n - 1]), as full 64-bit registers. */
+const ARGUMENT_REGISTERS = [iced.Register.RDI, iced.Register.RSI, iced.Register.RDX, iced.Register.RCX, iced.Register.R8, iced.Register.R9];
+
+/** `mov $imm, %reg` where %reg (any width) is the register of argument `n` (1-based): the immediate, else undefined. */
+export function immediateArgument(code: Uint8Array, n: number): bigint | undefined {
+  const want = ARGUMENT_REGISTERS[n - 1];
+  if (want === undefined) return undefined;
+  return withDecoded(code, (insn) => {
+    if (insn.isInvalid || insn.mnemonic !== iced.Mnemonic.Mov || insn.opCount !== 2 || insn.op0Kind !== iced.OpKind.Register) return undefined;
+    if (iced.RegisterExt.fullRegister(insn.op0Register) !== want) return undefined;
+    const k = insn.op1Kind;
+    const isImmediate = k === iced.OpKind.Immediate32 || k === iced.OpKind.Immediate64 || k === iced.OpKind.Immediate32to64 || k === iced.OpKind.Immediate16 || k === iced.OpKind.Immediate8;
+    return isImmediate ? insn.immediate(1) : undefined;
+  });
+}
+
+/** Whether the instruction may write the register of argument `n` (1-based) or any part of it. */
+export function writesArgument(code: Uint8Array, n: number): boolean {
+  const want = ARGUMENT_REGISTERS[n - 1];
+  if (want === undefined) return false;
+  return withDecoded(code, (insn) => {
+    if (insn.isInvalid) return true;
+    const factory = new iced.InstructionInfoFactory();
+    const info = factory.info(insn);
+    try {
+      const used = info.usedRegisters() as { register: iced.Register; access: iced.OpAccess; free(): void }[];
+      const writes = used.some(
+        (u) =>
+          iced.RegisterExt.fullRegister(u.register) === want &&
+          (u.access === iced.OpAccess.Write || u.access === iced.OpAccess.CondWrite || u.access === iced.OpAccess.ReadWrite || u.access === iced.OpAccess.ReadCondWrite),
+      );
+      for (const u of used) u.free();
+      return writes;
+    } finally {
+      info.free();
+      factory.free();
+    }
+  });
+}
+
+function withDecoded<T>(code: Uint8Array, f: (insn: iced.Instruction) => T): T {
+  const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
+  const insn = new iced.Instruction();
+  try {
+    decoder.decodeOut(insn);
+    return f(insn);
+  } finally {
+    insn.free();
+    decoder.free();
+  }
+}

@@ -209,9 +209,15 @@ const CASES: Case[] = [
   },
   {
     name: 'line-shift',
-    rule: 'a change that only shifts __LINE__ passed to might_sleep()/printk() (and ___might_sleep(), btrfs\'s abort helper) is no change',
+    rule: 'a change that only shifts __LINE__ in a line argument (might_sleep(), ___might_sleep(), btrfs\'s abort helper, the argument after __FILE__) is no change',
     verdict: 'no-change',
-    functions: { read_block: 'same', read_logged: 'same', read_old: 'same', read_or_abort: 'same' },
+    functions: { read_block: 'same', read_old: 'same', read_or_abort: 'same', read_asserted: 'same' },
+  },
+  {
+    name: 'printk-argument',
+    rule: 'a changed immediate in a printk() argument is a change: printk has no line argument',
+    verdict: 'patchable',
+    functions: { report_limit: { status: 'changed', include: 'patch' } },
   },
   {
     name: 'line-shift-warn',
