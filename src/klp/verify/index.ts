@@ -6,6 +6,7 @@ import { isTextSection } from '../../elf/predicates.js';
 import { symbolAtSympos } from '../../elf/livepatch.js';
 import { compareReferences, type WalkRoot } from './compare.js';
 import { checkModuleData } from './data.js';
+import { checkSideTables } from './side-tables.js';
 import { checkExports, checkLivepatchRelocations, checkLivepatchSymbols, checkPatchedFunctions, type SymbolCheckInput } from './symbols.js';
 import type { VerifyInput, VerifyResult } from './types.js';
 
@@ -57,6 +58,7 @@ export function verifyLivepatch(input: VerifyInput): VerifyResult {
     ...checkPatchedFunctions(symbolInput),
     ...walk.violations,
     ...checkModuleData(idx, walk.originalData, input.targets, walk.flaggedSections),
+    ...checkSideTables(input.module),
   ];
   return { violations, needCode: [...new Set(walk.needCode)], compared: roots.map((r) => newCode.get(r.fn) ?? r.fn.name) };
 }

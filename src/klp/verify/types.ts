@@ -21,7 +21,9 @@ export type ViolationCode =
   /** New code uses module-local data named like kernel data the original used: a copy instead of the kernel's variable. */
   | 'COPIED_DATA'
   /** New code uses a kernel entity with the base name of one the original used, but another one (buf.2 for buf.1). */
-  | 'WRONG_TWIN';
+  | 'WRONG_TWIN'
+  /** A side-table entry for the module's code (__mcount_loc, .orc_unwind_ip, __ex_table ...) points at kernel code. */
+  | 'SIDE_TABLE_KERNEL_CODE';
 
 export interface Violation {
   code: ViolationCode;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { findSymtab } from '../../../src/elf/index.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 import { EXPORTS, miniVmlinux, patchModule, staticBuf, verifyAgainst } from '../../helpers/verify-fixtures.js';
 
@@ -56,6 +57,23 @@ describe('verify', () => {
       ['NAMESPACE_NOT_IMPORTED', 'namespaced_fn', 'print_tainted'],
     ]);
     expect(r.violations[1]?.expected).toBe('MODULE_IMPORT_NS(TESTNS)');
+  });
+
+  it('flags a side-table entry for the new code that points at kernel code (SIDE_TABLE_KERNEL_CODE)', () => {
+    const module = patchModule([], right);
+    // as a module whose __mcount_loc entry followed an alias of the patched function into the kernel
+    const klpHelper = findSymtab(module)?.symbols?.find((s) => s.name === '.klp.sym.vmlinux.helper,0');
+    const mcount = module.sections.find((s) => s.base?.name === '__mcount_loc');
+    const entry = mcount?.relas?.[0];
+    if (!klpHelper || !entry) throw new Error('fixture has no __mcount_loc entry or .klp.sym for helper');
+    entry.symbol = klpHelper;
+    const r = verifyAgainst(vmlinux, module);
+    // (left in the normal relocation section, it is also a .klp.sym the module loader cannot resolve)
+    expect(r.violations.map((v) => [v.code, v.symbol])).toEqual([
+      ['KLP_RELA_MISMATCH', '.klp.sym.vmlinux.helper,0'],
+      ['SIDE_TABLE_KERNEL_CODE', '.klp.sym.vmlinux.helper,0'],
+    ]);
+    expect(r.violations[0]?.message).toContain('__mcount_loc+0x0');
   });
 
   it('turns violations into VERIFY_FAILED (exit 2) naming code, function, symbol and both targets', () => {
