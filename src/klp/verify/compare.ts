@@ -33,6 +33,8 @@ export interface WalkResult {
   originalData: Map<string, TargetSymbol[]>;
   /** Module sections a COPIED_DATA reference already named. */
   flaggedSections: Set<string>;
+  /** Kernel entities the new code refers to. */
+  newKernel: Set<TargetSymbol>;
 }
 
 const targetIndexes = new WeakMap<ElfFile, ElfIndex>();
@@ -92,7 +94,8 @@ function compare(fnName: string, target: TargetObject, refs: readonly Reference[
         message: `${fnName}+0x${ref.offset.toString(16)}: uses ${describe(ref.entity)} where the original uses ${expected}`,
       });
     } else if (ref.kind === 'local-data') {
-      const hit = ref.names.map((n) => data.get(baseName(n))).find((x) => x);
+      // a copy replaces the kernel's variable; new code that still uses it has a new static of the same base name
+      const hit = ref.names.map((n) => data.get(baseName(n))?.filter((e) => !r.newKernel.has(e))).find((x) => x?.length);
       if (!hit) continue;
       r.flaggedSections.add(ref.section.name);
       const expected = hit.map(describe).join(' or ');
@@ -109,7 +112,8 @@ function compare(fnName: string, target: TargetObject, refs: readonly Reference[
 }
 
 export function compareReferences(w: WalkInput, roots: readonly WalkRoot[]): WalkResult {
-  const r: WalkResult = { violations: [], needCode: [], originalData: new Map(), flaggedSections: new Set() };
+  const r: WalkResult = { violations: [], needCode: [], originalData: new Map(), flaggedSections: new Set(), newKernel: new Set() };
+  const compared: { name: string; target: TargetObject; refs: Reference[]; original: TargetSymbol[] }[] = [];
   const visited = new Set<ElfSymbol>();
   const queue: { fn: ElfSymbol; twin: TargetSymbol | undefined; target: TargetObject; context: TargetSymbol[] }[] = [];
   for (const root of roots) queue.push({ ...root, context: [] });
@@ -124,7 +128,8 @@ export function compareReferences(w: WalkInput, roots: readonly WalkRoot[]): Wal
     r.originalData.set(item.target.name, known);
     const refs = moduleFunctionReferences(w.moduleIndex, item.fn, w.resolver);
     const name = w.newCode.get(item.fn) ?? item.fn.name;
-    compare(name, item.target, refs, original, r);
+    compared.push({ name, target: item.target, refs, original });
+    for (const ref of refs) if (ref.kind === 'kernel') r.newKernel.add(ref.entity);
     for (const ref of refs) {
       if (ref.kind !== 'local-function' || visited.has(ref.function) || w.newCode.has(ref.function)) continue;
       const fns = original.filter((e) => e.kind === 'function' && e.object === item.target.name);
@@ -132,5 +137,6 @@ export function compareReferences(w: WalkInput, roots: readonly WalkRoot[]): Wal
       queue.push({ fn: ref.function, twin, target: item.target, context: original });
     }
   }
+  for (const c of compared) compare(c.name, c.target, c.refs, c.original, r);
   return r;
 }

@@ -11,9 +11,20 @@ import type { TargetObject, TargetSymbol, Violation } from './types.js';
 /** Writable sections the module loader and kernel own, not patch data. */
 const OWN_SECTIONS = new Set(['.gnu.linkonce.this_module']);
 
-export function checkModuleData(idx: ElfIndex, originalData: ReadonlyMap<string, readonly TargetSymbol[]>, targets: ReadonlyMap<string, TargetObject>, flagged: ReadonlySet<string>): Violation[] {
+export interface ModuleDataInput {
+  /** Kernel data the originals use, per object. */
+  originalData: ReadonlyMap<string, readonly TargetSymbol[]>;
+  /** Kernel entities the new code uses: data of the same base name next to them is new, not a copy. */
+  newKernel: ReadonlySet<TargetSymbol>;
+  targets: ReadonlyMap<string, TargetObject>;
+  /** Sections already reported through a reference. */
+  flagged: ReadonlySet<string>;
+}
+
+export function checkModuleData(idx: ElfIndex, i: ModuleDataInput): Violation[] {
+  const { targets, flagged } = i;
   const byBase = new Map<string, TargetSymbol[]>();
-  for (const list of originalData.values()) for (const e of list) byBase.set(baseName(e.name), [...(byBase.get(baseName(e.name)) ?? []), e]);
+  for (const list of i.originalData.values()) for (const e of list) if (!i.newKernel.has(e)) byBase.set(baseName(e.name), [...(byBase.get(baseName(e.name)) ?? []), e]);
   const out: Violation[] = [];
   for (const s of idx.file.sections) {
     const writable = (s.flags & SHF_ALLOC) !== 0n && (s.flags & SHF_WRITE) !== 0n && (s.flags & SHF_EXECINSTR) === 0n;

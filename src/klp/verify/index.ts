@@ -57,7 +57,7 @@ export function verifyLivepatch(input: VerifyInput): VerifyResult {
     ...checkExports(symbolInput),
     ...checkPatchedFunctions(symbolInput),
     ...walk.violations,
-    ...checkModuleData(idx, walk.originalData, input.targets, walk.flaggedSections),
+    ...checkModuleData(idx, { originalData: walk.originalData, newKernel: walk.newKernel, targets: input.targets, flagged: walk.flaggedSections }),
     ...checkSideTables(input.module),
   ];
   return { violations, needCode: [...new Set(walk.needCode)], compared: roots.map((r) => newCode.get(r.fn) ?? r.fn.name) };
