@@ -59,7 +59,7 @@ export function canonicalName(sym: ElfSymbol, side: Side): string {
   return side.twins.backward.has(sym) || sym.type === STT_SECTION ? sym.name : `patched-only:${sym.name}`;
 }
 
-function cString(data: Uint8Array, at: number): string {
+export function cString(data: Uint8Array, at: number): string {
   let end = at;
   while (end < data.length && data[end] !== 0) end++;
   return Buffer.from(data.subarray(at, end)).toString('latin1');

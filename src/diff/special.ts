@@ -1,3 +1,4 @@
+import { SHF_EXECINSTR } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import type { SpecialSectionEntries } from './types.js';
@@ -74,6 +75,9 @@ export function entrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): nu
   const relas = idx.findRelasBySection(section);
   if (relas.length === 0) return undefined;
   const offsets = relas.map((r) => Number(r.offset));
+  // a field pointing at code and one pointing at anything else are different fields: 24-byte
+  // jump entries (code, target, key: all 8-byte) do not repeat every 16 bytes
+  const kinds = new Map(relas.map((r) => [Number(r.offset), r.symbol.section && (r.symbol.section.flags & SHF_EXECINSTR) !== 0n ? 'x' : '-']));
   const set = new Set(offsets);
   const size = section.size;
   if (set.size === 1) return size;
@@ -81,10 +85,10 @@ export function entrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): nu
   const minimum = Math.max(spec?.ownerField ?? 0, spec?.keyField ?? 0) + 4;
   for (let p = minimum; p <= size; p++) {
     if (size % p !== 0) continue;
-    const pattern = offsets.filter((o) => o < p).join(',');
+    const pattern = offsets.filter((o) => o < p).map((o) => `${o}${kinds.get(o)}`).join(',');
     let ok = true;
     for (let base = 0; base < size && ok; base += p) {
-      const here = offsets.filter((o) => o >= base && o < base + p).map((o) => o - base).join(',');
+      const here = offsets.filter((o) => o >= base && o < base + p).map((o) => `${o - base}${kinds.get(o)}`).join(',');
       ok = here === pattern;
     }
     if (ok) return p;

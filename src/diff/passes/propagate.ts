@@ -5,6 +5,7 @@ import { isChildPart, parentOf } from '../names.js';
 import { refusal } from '../refusals.js';
 import { ignorable, isInit, isPerSiteData, sameContents } from '../sections.js';
 import type { FunctionDiff } from '../types.js';
+import { compareSideTables } from './side-tables.js';
 import type { DiffState } from './state.js';
 
 // Pass 3, propagate: a change that is not in a function's own bytes still
@@ -15,6 +16,8 @@ import type { DiffState } from './state.js';
 //   registered long ago) is reached by the running kernel through pointers
 //   the patch cannot move, so it is refused, naming the field that changed.
 // - Anonymous constants (no symbol) that changed change the functions using them.
+// - Changed side-table entries (a static branch's key, an alternative's
+//   feature, WARN or BUG) change a function whose bytes are the same.
 // - A changed `.cold`/`.part` piece changes its parent.
 
 const CHANGED_TABLE_HINT =
@@ -64,6 +67,8 @@ export function propagateChanges(state: DiffState): void {
     }
     for (const u of users) if (u.from?.type === STT_FUNC) markChanged(u.from, `uses changed constants in ${ps.name}`);
   }
+
+  compareSideTables(state);
 
   const byName = new Map<string, FunctionDiff>([...functions].map(([s, fd]) => [s.name, fd]));
   for (const fd of functions.values()) {

@@ -186,6 +186,15 @@ const CASES: Case[] = [
     check: (r) => expect(r.refusals[0]?.reason).toMatch(/address is taken \(read_ops\)/),
   },
   {
+    name: 'side-table-only',
+    rule: 'a change that lives only in side-table entries (a static branch key, WARN flags) changes the function, with the table named',
+    verdict: 'patchable',
+    functions: {
+      pick_path: { status: 'changed', include: 'patch', because: 'its __jump_table entries changed' },
+      checked_len: { status: 'changed', include: 'patch', because: 'its __bug_table entries changed' },
+    },
+  },
+  {
     name: 'static-local-added',
     rule: 'a static local that is new in a changed function is new data, carried along',
     verdict: 'patchable',
