@@ -74,6 +74,11 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   // what the running kernel calls each symbol: the original's name (gcc renumbers `.constprop.N`, `buf.N` per file)
   const elementsByName = new Map<string, { twin?: string; status: string }>([...diff.functions, ...diff.data].map((e) => [e.name, e]));
   const newSymbolNames = new Set<string>();
+  const primaryOf = new Map<string, ElfSymbol>();
+  for (const fd of included.values()) {
+    const primary = symtabSymbols.find((s) => s.name === fd.name && s.type === STT_FUNC && s.section);
+    if (primary) for (const alias of fd.aliases ?? []) primaryOf.set(alias, primary);
+  }
 
   const copySection = (sec: ElfSection): ElfSection => {
     const have = copied.get(sec);
@@ -137,7 +142,9 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
 
   const carriesData = (s: ElfSymbol): boolean => newData.has(s.name) || diff.data.some((d) => d.name === s.name && d.special);
 
-  const ref = (t: ElfSymbol, addend: bigint, from: string): { symbol: ElfSymbol; addend: bigint } => {
+  const ref = (sym: ElfSymbol, addend: bigint, from: string): { symbol: ElfSymbol; addend: bigint } => {
+    // another name of an included body (`__x64_sys_x` = `__ia32_sys_x`) is that body: our copy
+    const t = (sym.type === STT_FUNC && primaryOf.get(sym.name)) || sym;
     if (t.section && t.type === STT_FUNC && included.has(t.name)) return { symbol: functionSymbol(t), addend };
     if (t.section && t.type === STT_OBJECT && carriesData(t)) return { symbol: ensureSectionSymbol(out, copySection(t.section)), addend: t.value + addend };
     return { symbol: external(t, from), addend };

@@ -195,6 +195,12 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'function-alias',
+    rule: 'one body under two names is one entry, a global name first, the other its alias',
+    verdict: 'patchable',
+    functions: { __ia32_sys_answer: { status: 'changed', include: 'patch', aliases: ['__x64_sys_answer'] } },
+  },
+  {
     name: 'static-local-added',
     rule: 'a static local that is new in a changed function is new data, carried along',
     verdict: 'patchable',

@@ -80,6 +80,14 @@ describe('extractPatchObject', () => {
     expect(names.filter((n) => n.startsWith(NEW_PREFIX) && /[^A-Za-z0-9_]/.test(n))).toEqual([]);
   });
 
+  it('points the side-table entries of a body with two names at the copy, never at the kernel through the alias', () => {
+    const { po } = extract(compilePair('function-alias'));
+    expect(po.functions.map((f) => f.oldName)).toEqual(['__ia32_sys_answer']);
+    expect(po.placeholders.map((p) => p.name)).not.toContain('__x64_sys_answer');
+    const mcount = po.file.sections.find((s) => s.relas && s.base?.name === '__mcount_loc');
+    expect(mcount?.relas?.map((r) => r.symbol.name)).toEqual([`${NEW_PREFIX}__ia32_sys_answer`]);
+  });
+
   it('refuses to copy anonymous writable data that the original object already has', () => {
     const pair = compilePair('pcrel-data');
     // the same object, but its statics' symbols hidden: the place has no name, and the section exists in the kernel
