@@ -1,42 +1,25 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { Vm } from '../../src/vm/session.js';
 import { runCliProcess } from '../helpers/run-cli.js';
+import { buildFixture, patchBuilder, tryModule, type Tried } from '../helpers/build-and-try.js';
 import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 
 // Patches end to end on the real release: build → load in the VM → the
 // behaviour changes → disable → unload → the behaviour is back, console clean.
 
-const out = mkdtempSync(path.join(os.tmpdir(), 'rb-build-'));
-const env = (): NodeJS.ProcessEnv => ({ REBOOTLESS_CACHE: sharedCache() });
-const fixture = (name: string): string => path.resolve('test/fixtures/build', name);
 let ws: KernelWorkspace;
+const { out, build } = patchBuilder('rb-build-', () => ws.release);
+const fixture = buildFixture;
 
 beforeAll(async () => {
   ws = await defaultWorkspace();
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-async function build(patch: string, name: string, extra: string[] = []): Promise<{ code: number | null; ko: string; stdout: string; stderr: string }> {
-  const ko = path.join(out, `${name}.ko`);
-  const r = await runCliProcess(['build', patch, '--kernel', ws.release, '--name', name, '-o', ko, ...extra], env());
-  return { code: r.code, ko, stdout: r.stdout, stderr: r.stderr };
-}
-
-interface TryJson {
-  ok: boolean;
-  steps: { name: string; ok: boolean; output: string }[];
-  trouble: unknown[];
-}
-
-async function tryIt(ko: string, check: string, extra: string[] = []): Promise<{ code: number | null; report: TryJson; step: (n: string) => string }> {
-  const r = await runCliProcess(['try', ko, '--kernel', ws.release, '--check', check, '--json', ...extra], env());
-  const report = JSON.parse(r.stdout) as TryJson;
-  return { code: r.code, report, step: (n) => report.steps.find((s) => s.name === n)?.output.trim() ?? '' };
-}
+const tryIt = (ko: string, check: string, extra: string[] = []): Promise<Tried> => tryModule(ws.release, ko, check, extra);
 
 describe('rebootless build + try on the real kernel', () => {
   it('a simple function change (examples/cmdline.patch) takes effect and reverts', async () => {
@@ -161,7 +144,7 @@ describe('rebootless build + try on the real kernel', () => {
 
 describe('rebootless demo', () => {
   it('builds the example, proves it in the VM, and shows /proc/cmdline before, while patched and after', async () => {
-    const r = await runCliProcess(['demo'], env());
+    const r = await runCliProcess(['demo'], { REBOOTLESS_CACHE: sharedCache() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\/proc\/cmdline before: +console=ttyS0/);
     expect(r.stdout).toMatch(/\/proc\/cmdline while patched: rebootless-patched console=ttyS0/);

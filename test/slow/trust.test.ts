@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHF_ALLOC, SHF_WRITE } from '../../src/elf/constants.js';
+import { findSymtab } from '../../src/elf/edit.js';
+import { modinfoOf } from '../../src/elf/modinfo.js';
+import { readElfFile } from '../../src/kernel/elf-files.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
-import { runCliProcess } from '../helpers/run-cli.js';
-import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
+import { buildFixture, patchBuilder, tryModule, type Tried } from '../helpers/build-and-try.js';
+import { defaultWorkspace } from '../helpers/workspace.js';
 
 // Can the patched code be trusted with the running kernel's state? Each case
 // builds a patch of the real release and proves it in the VM: the patched
@@ -12,33 +14,17 @@ import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 // copy, not another function's variable), and the original behaviour must come
 // back after the revert. Plus one refusal: a changed operations table.
 
-const out = mkdtempSync(path.join(os.tmpdir(), 'rb-trust-'));
-const env = (): NodeJS.ProcessEnv => ({ REBOOTLESS_CACHE: sharedCache() });
-const fixture = (name: string): string => path.resolve('test/fixtures/build', name);
 let ws: KernelWorkspace;
+const { out, build } = patchBuilder('rb-trust-', () => ws.release);
+const fixture = buildFixture;
 
 beforeAll(async () => {
   ws = await defaultWorkspace();
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-async function build(patch: string, name: string): Promise<{ code: number | null; ko: string; stdout: string; stderr: string }> {
-  const ko = path.join(out, `${name}.ko`);
-  const r = await runCliProcess(['build', patch, '--kernel', ws.release, '--name', name, '-o', ko], env());
-  return { code: r.code, ko, stdout: r.stdout, stderr: r.stderr };
-}
-
-interface TryJson {
-  ok: boolean;
-  steps: { name: string; ok: boolean; output: string }[];
-  trouble: unknown[];
-}
-
-async function tryIt(ko: string, check: string, setup?: string): Promise<{ code: number | null; report: TryJson; step: (n: string) => string }> {
-  const r = await runCliProcess(['try', ko, '--kernel', ws.release, '--check', check, '--json', ...(setup ? ['--setup', setup] : [])], env());
-  const report = JSON.parse(r.stdout) as TryJson;
-  return { code: r.code, report, step: (n) => report.steps.find((s) => s.name === n)?.output.trim() ?? '' };
-}
+const tryIt = (ko: string, check: string, setup?: string, modules: string[] = []): Promise<Tried> =>
+  tryModule(ws.release, ko, check, [...(setup ? ['--setup', setup] : []), ...modules.flatMap((m) => ['--module', m])]);
 
 /**
  * What print_tainted() returns, read from the "CPU: … Comm: sh <print_tainted()> <release> …"
@@ -115,5 +101,66 @@ describe('changed data is refused', () => {
     expect(b.stderr).toMatch(/DATA_CHANGED/);
     expect(b.stderr).toMatch(/nft_dup_netdev_ops/);
     expect(existsSync(b.ko)).toBe(false);
+  });
+});
+
+/** Names of the module's `.klp.sym` symbols, its writable data sections with contents, and a `.modinfo` value. */
+async function moduleFacts(ko: string, key: string): Promise<{ klpSyms: string[]; writable: string[]; modinfo: string[] }> {
+  const file = await readElfFile(ko);
+  const klpSyms = (findSymtab(file)?.symbols ?? []).map((s) => s.name).filter((n) => n.startsWith('.klp.sym.'));
+  // kbuild's own .data (the klp tables) and .bss stay; any section named for a variable would be a copy
+  const writable = file.sections.filter((s) => (s.flags & SHF_WRITE) !== 0n && (s.flags & SHF_ALLOC) !== 0n && /^\.(data|bss)\./.test(s.name)).map((s) => s.name);
+  return { klpSyms, writable, modinfo: (modinfoOf(file) ?? []).filter((e) => e.key === key).map((e) => e.value) };
+}
+
+/** What the livepatch core shows of a patch's functions while it is live: `<object>/<function>,<sympos>` (0 shows as 1). */
+const PATCHED_FUNCTIONS = "ls -d /sys/kernel/livepatch/*/*/*,* 2>/dev/null | sed 's#.*/livepatch/[^/]*/##' | sort";
+
+describe('the shapes of real stable fixes build, verify and load', () => {
+  // These fixes touch code no device in the VM reaches (IMA appraisal, a Steam controller,
+  // CXL regions): the checks are what the kernel accepted and resolved while the patch was
+  // live, plus what the module refers to.
+
+  // security/integrity/ima/ima_appraise.c: the changed code is gcc's clone
+  // ima_reset_appraise_flags.part.0; the generated module source needs C identifiers.
+  it('a patched .part clone (ima_reset_appraise_flags.part.0)', async () => {
+    const b = await build(fixture('ima-part-clone.patch'), 'ima_part');
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/patched\s+ima_reset_appraise_flags\.part\.0/);
+    const t = await tryIt(b.ko, PATCHED_FUNCTIONS);
+    expect(t.report.trouble).toEqual([]);
+    expect(t.step('check-before')).toBe('');
+    expect(t.step('check-patched')).toMatch(/^vmlinux\/ima_reset_appraise_flags\.part\.0,\d+$/m);
+    expect(t.step('check-after')).toBe('');
+    expect(t.code).toBe(0);
+  });
+
+  // drivers/hid/hid-steam.c (module hid_steam): steam_input_open reads the module parameter
+  // lizard_mode through `cmpb $0x0,lizard_mode(%rip)`; the patch must use the module's variable.
+  it('a module parameter read behind a -5 addend is the module’s own (hid_steam lizard_mode)', async () => {
+    const b = await build(fixture('steam-module-param.patch'), 'steam');
+    expect(b.code, b.stderr).toBe(0);
+    const facts = await moduleFacts(b.ko, 'import_ns');
+    expect(facts.klpSyms).toContain('.klp.sym.hid_steam.lizard_mode,0');
+    expect(facts.writable).toEqual([]);
+    const t = await tryIt(b.ko, `${PATCHED_FUNCTIONS}; cat /sys/module/hid_steam/parameters/lizard_mode`, 'modprobe hid_steam', ['hid_steam']);
+    expect(t.report.trouble).toEqual([]);
+    expect(t.step('check-before')).toBe('Y');
+    expect(t.step('check-patched')).toBe('hid_steam/steam_input_open,1\nY');
+    expect(t.step('check-after')).toBe('Y');
+    expect(t.code).toBe(0);
+  });
+
+  // drivers/cxl/core/region.c: the patched code calls to_cxl_port, exported in namespace CXL.
+  it('an export in a symbol namespace is imported (to_cxl_port, namespace CXL)', async () => {
+    const b = await build(fixture('cxl-namespace.patch'), 'cxl_ns');
+    expect(b.code, b.stderr).toBe(0);
+    expect((await moduleFacts(b.ko, 'import_ns')).modinfo).toEqual(['CXL']);
+    const t = await tryIt(b.ko, PATCHED_FUNCTIONS);
+    expect(t.report.trouble).toEqual([]);
+    expect(t.step('check-before')).toBe('');
+    expect(t.step('check-patched')).toMatch(/^vmlinux\/store_targetN,\d+$/m);
+    expect(t.step('check-after')).toBe('');
+    expect(t.code).toBe(0);
   });
 });
