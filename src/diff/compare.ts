@@ -146,12 +146,16 @@ function immediateArgumentNumber(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
-/** Argument `n` of the call at `call` is a source file name (`__FILE__`), loaded somewhere in the few instructions before it. */
-function isFileArgument(p: Code, call: number, n: number, side: Side): boolean {
+/**
+ * Argument `n` of the call at `call` names a place in the source: a file name
+ * (`__FILE__`) or the function's own name (`__func__`), loaded somewhere in the
+ * few instructions before it.
+ */
+function isPlaceArgument(p: Code, call: number, n: number, side: Side): boolean {
   for (let k = Math.max(0, call - 12); k < call; k++) {
     const insn = p.insns[k] as Instruction;
     if (!writesArgument(p.bytes.subarray(insn.offset, insn.offset + insn.length), n)) continue;
-    if (insnIdentity(p, insn, side).some((id) => /:str:"[^"]+\.[ch]"$/.test(id))) return true;
+    if (insnIdentity(p, insn, side).some((id) => /:str:"[^"]+\.[ch]"$|:special:(__func__|__FUNCTION__)\+0$/.test(id))) return true;
   }
   return false;
 }
@@ -160,9 +164,10 @@ function isFileArgument(p: Code, call: number, n: number, side: Side): boolean {
  * Instruction i loads a different immediate into the line argument of the
  * next call, and nothing in between overwrites it. The line argument is the
  * one a LINE_ARGUMENT helper's prototype names, or, for any other callee
- * (`__warn_printk(fmt, __FILE__, __LINE__)` of ASSERT_RTNL), the argument
- * right after a `__FILE__` string: the `file, line` pair every kernel
- * location report uses.
+ * (`__warn_printk(fmt, __FILE__, __LINE__)` of ASSERT_RTNL,
+ * `pr_err("%s:%d", __func__, __LINE__)`), the argument right after a
+ * `__FILE__` or `__func__` string: the `file, line` and `function, line`
+ * pairs kernel location reports use.
  */
 function isLineArgument(o: Code, p: Code, i: number, side: Side): boolean {
   const bytesOf = (c: Code, insn: Instruction): Uint8Array => c.bytes.subarray(insn.offset, insn.offset + insn.length);
@@ -172,7 +177,7 @@ function isLineArgument(o: Code, p: Code, i: number, side: Side): boolean {
     const callee = calleeAt(p, p.insns[j] as Instruction, side);
     if (callee === undefined) continue;
     const n = LINE_ARGUMENT.get(callee.name) ?? immediateArgumentNumber(pBytes);
-    if (n === undefined || (!LINE_ARGUMENT.has(callee.name) && (n < 2 || !isFileArgument(p, j, n - 1, side)))) return false;
+    if (n === undefined || (!LINE_ARGUMENT.has(callee.name) && (n < 2 || !isPlaceArgument(p, j, n - 1, side)))) return false;
     for (let k = i + 1; k < j; k++) if (writesArgument(bytesOf(p, p.insns[k] as Instruction), n)) return false;
     const was = immediateArgument(oBytes, n);
     const now = immediateArgument(pBytes, n);

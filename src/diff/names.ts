@@ -29,7 +29,7 @@ export function parentOf(name: string): string {
   return name.replace(/\.(cold|part)(\.\d+)?.*$/, '');
 }
 
-const SPECIAL_STATICS = new Set(['__key', '__warned', '__already_done', '__func__', '_rs', 'CSWTCH', '__print_once', '__once', '__flags', '__msg', '__lock_name']);
+const SPECIAL_STATICS = new Set(['__key', '__warned', '__already_done', '__func__', '__FUNCTION__', '_rs', 'CSWTCH', '__print_once', '__once', '__flags', '__msg', '__lock_name']);
 
 /**
  * The source-level name of a static made by a kernel macro (lockdep key, once-flag, ratelimit,

@@ -224,9 +224,9 @@ const CASES: Case[] = [
   },
   {
     name: 'line-shift',
-    rule: 'a change that only shifts __LINE__ in a line argument (might_sleep(), ___might_sleep(), btrfs\'s abort helper, the argument after __FILE__) is no change',
+    rule: 'a change that only shifts __LINE__ in a line argument (might_sleep(), ___might_sleep(), btrfs\'s abort helper, the argument after __FILE__ or __func__) is no change',
     verdict: 'no-change',
-    functions: { read_block: 'same', read_old: 'same', read_or_abort: 'same', read_asserted: 'same' },
+    functions: { read_block: 'same', read_old: 'same', read_or_abort: 'same', read_asserted: 'same', read_traced: 'same' },
   },
   {
     name: 'printk-argument',
