@@ -38,11 +38,14 @@ export function kernelResolver(i: RefsInput): (sym: KernelSymbol) => KernelRef {
       const r = findSympos(i.moduleSymbols, name, 'table');
       if ('sympos' in r) return { kind: 'klp', object: i.owner.name, name, sympos: r.sympos };
       if (r.error === 'ambiguous') throw unresolved(sym, i.owner.name, `${r.candidates} symbols of that name in the module`);
+      // a static of the module's own object lives in the module: never take vmlinux's namesake
+      if (local) throw unresolved(sym, i.owner.name, 'a static of this object, missing from the module\'s symbol table');
     }
     const exp = i.exports.get(name);
     if (!local && exp && !(i.owner.kind === 'module' && exp.module === i.owner.name)) return { kind: 'export', name };
     const r = findSympos(i.vmlinuxSymbols, name, 'address', local ? vmlinuxBlock()?.block : undefined);
     if ('sympos' in r) return { kind: 'klp', object: 'vmlinux', name, sympos: r.sympos };
-    throw unresolved(sym, 'vmlinux', r.error === 'missing' ? 'no such symbol' : `${r.candidates} symbols of that name and no matching FILE block`);
+    const why = r.error === 'ambiguous' ? `${r.candidates} symbols of that name and no matching FILE block` : r.candidates ? `no symbol of that name in this object's FILE block (${r.candidates} elsewhere)` : 'no such symbol';
+    throw unresolved(sym, 'vmlinux', why);
   };
 }

@@ -81,6 +81,8 @@ export type SymposResult = { sympos: number; symbol: ElfSymbol } | { error: 'mis
 export function findSympos(symbols: readonly ElfSymbol[], name: string, order: SymposOrder, ours?: FileBlock): SymposResult {
   const same = sameNamed(symbols, name, order);
   if (same.length === 0) return { error: 'missing', candidates: 0 };
+  // a unique name in another file's block is another file's static, not ours
+  if (ours && !same.some((s) => ours.symbols.includes(s))) return { error: 'missing', candidates: same.length };
   if (same.length === 1) return { sympos: 0, symbol: same[0] as ElfSymbol };
   const mine = ours ? same.filter((s) => ours.symbols.includes(s)) : [];
   if (mine.length !== 1) return { error: 'ambiguous', candidates: same.length };

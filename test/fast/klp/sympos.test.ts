@@ -52,4 +52,11 @@ describe('sympos', () => {
     expect(findSympos(table, 'show', 'address')).toEqual({ error: 'ambiguous', candidates: 3 });
     expect(findSympos(table, 'absent', 'address')).toEqual({ error: 'missing', candidates: 0 });
   });
+
+  it('refuses a unique name that lives in another file\'s block', () => {
+    const ours = matchFileBlock(blocks, 'base.c', ['show', 'proc_base_lookup', 'counter'])?.block;
+    // drv_probe is unique, but it is the other base.c's static
+    expect(findSympos(table, 'drv_probe', 'address', ours)).toEqual({ error: 'missing', candidates: 1 });
+    expect(findSympos(table, 'counter', 'address', ours)).toMatchObject({ sympos: 0 });
+  });
 });
