@@ -6,6 +6,7 @@ import type { DiffResult } from '../diff/types.js';
 import { RebootlessError } from '../errors/index.js';
 import { readElfFile, readElfSymbols, writeElfBytes } from '../kernel/elf-files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
+import { findModuleFile } from '../kernel/module-files.js';
 import { readSymvers, type Export } from '../kernel/symvers.js';
 import { SHN_UNDEF } from '../elf/constants.js';
 import { findSymtab } from '../elf/edit.js';
@@ -261,9 +262,7 @@ function checkLinked(file: ElfFile, exports: Map<string, Export>, release: strin
 }
 
 async function moduleSymbolsOf(ws: KernelWorkspace, name: string) {
-  const dep = await fsp.readFile(path.join(ws.modulesDir, 'modules.dep'), 'utf8');
-  const line = dep.split('\n').find((l) => path.basename(l.split(':')[0] ?? '').replace(/\.ko.*$/, '').replace(/-/g, '_') === name);
-  if (!line) throw new RebootlessError('VM_MODULE_UNKNOWN', { name, release: ws.release, close: [] });
-  const file = await readElfFile(path.join(ws.modulesDir, line.split(':')[0] as string));
-  return file.sections.find((s) => s.symbols)?.symbols ?? [];
+  const file = await findModuleFile(ws.modulesDir, name);
+  if (!file) throw new RebootlessError('BUILD_TARGET_MODULE_MISSING', { module: name, release: ws.release, modulesDir: ws.modulesDir });
+  return findSymtab(await readElfFile(file))?.symbols ?? [];
 }

@@ -61,6 +61,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.module}: the linked module would not load: ${d.problem}`,
     hint: () => 'this is a rebootless bug for this patch; rerun with --keep-workdir and report the work directory',
   },
+  BUILD_TARGET_MODULE_MISSING: {
+    exitCode: EXIT.error,
+    message: (d) => `the patched code belongs to module ${d.module}, but ${d.release} ships no ${d.module}.ko (modules.dep in ${d.modulesDir})`,
+    hint: () => 'the module is built from a config option the release does not enable as a module; patch the release that ships it, or check the file the diff changes',
+  },
   BUILD_GENERATED_CODE_FAILED: {
     exitCode: EXIT.error,
     message: (d) => `${d.module}: the module source rebootless generated did not build (${d.command}); this is a rebootless bug, not a problem with your patch:\n${d.output}`,

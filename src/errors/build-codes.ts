@@ -11,6 +11,7 @@ export interface BuildErrorData {
   BUILD_REFERENCE_UNRESOLVED: { object: string; from: string; target: string; why: string };
   BUILD_STATIC_BRANCH: { object: string; key: string };
   BUILD_MODULE_CHECK: { module: string; problem: string };
+  BUILD_TARGET_MODULE_MISSING: { module: string; release: string; modulesDir: string };
   BUILD_GENERATED_CODE_FAILED: { module: string; workdir: string; command: string; output: string };
   BUILD_COMPILER_MISMATCH: { release: string; kernel: string; object: string };
 }

@@ -1,28 +1,10 @@
 import { RebootlessError } from '../errors/index.js';
+import { moduleName, type ModuleDep } from '../kernel/module-files.js';
 
 // Kernel modules for the guest: a module and everything it depends on, from
-// the release's modules.dep.
+// the release's modules.dep (parsed by kernel/module-files.ts).
 
-export interface ModuleDep {
-  /** path relative to /lib/modules/<release>, e.g. kernel/fs/binfmt_misc.ko */
-  path: string;
-  deps: string[];
-}
-
-export const moduleName = (p: string): string =>
-  (p.split('/').pop() ?? p).replace(/\.ko(\.(xz|gz|zst))?$/, '').replace(/-/g, '_');
-
-export function parseModulesDep(text: string): Map<string, ModuleDep> {
-  const out = new Map<string, ModuleDep>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const path = line.slice(0, colon).trim();
-    const deps = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean);
-    out.set(moduleName(path), { path, deps });
-  }
-  return out;
-}
+export { moduleName, parseModulesDep, type ModuleDep } from '../kernel/module-files.js';
 
 function distance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
