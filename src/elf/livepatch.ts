@@ -49,3 +49,11 @@ export function symbolAtSympos<T>(sameNamed: readonly T[], sympos: number): T | 
   if (sympos === 0) return sameNamed.length === 1 ? sameNamed[0] : undefined;
   return sameNamed[sympos - 1];
 }
+
+/** rebootless names the new code of a replaced function `__rebootless_new_<function>`. */
+export const NEW_CODE_PREFIX = '__rebootless_new_';
+
+/** The C identifier of a function's new code (`foo.part.0` → `__rebootless_new_foo_part_0`: the module source declares it). */
+export function newCodeSymbol(name: string): string {
+  return `${NEW_CODE_PREFIX}${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}

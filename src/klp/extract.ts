@@ -1,6 +1,7 @@
 import { SHF_ALLOC, SHF_MERGE, SHF_STRINGS, SHF_WRITE, SHT_NOBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
 import { findRelaTarget } from '../arch/x86_64/rela-target.js';
 import { createRelocatable } from '../elf/create.js';
+import { newCodeSymbol } from '../elf/livepatch.js';
 import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../elf/edit.js';
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
@@ -50,13 +51,7 @@ export interface PatchObject {
 /** Side tables carried for the included functions; the others are optional for correctness and skipped (warned). */
 const CARRIED_TABLES = ['__ex_table', '__bug_table', '.orc_unwind_ip', '.orc_unwind', '.altinstructions', '__jump_table', '__mcount_loc'];
 
-export const NEW_PREFIX = '__rebootless_new_';
 export const PLACEHOLDER_PREFIX = '__rebootless_klp_';
-
-/** The C identifier the module source declares for a function's new code (`foo.part.0` → `__rebootless_new_foo_part_0`). */
-export function newCodeSymbol(name: string): string {
-  return `${NEW_PREFIX}${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
-}
 
 export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: ExtractOptions): PatchObject {
   const idx = buildIndex(patched);

@@ -2,6 +2,7 @@ import type { BlockerSummary } from '../errors/index.js';
 import type { LiveHost } from './host.js';
 import { livepatchModules } from './modules.js';
 import type { KlpTableObject } from '../elf/klp-tables.js';
+import { NEW_CODE_PREFIX, newCodeSymbol } from '../elf/livepatch.js';
 import { formatFrame, type StackFrame } from './stack.js';
 import { readTaskStack, readTasks, type LiveTask } from './tasks.js';
 
@@ -14,9 +15,6 @@ export interface BlockingTask extends LiveTask {
   hits: number[];
 }
 
-/** The new code of rebootless modules is named __rebootless_new_<function>. */
-const NEW_PREFIX = '__rebootless_new_';
-const baseName = (func: string): string => (func.startsWith(NEW_PREFIX) ? func.slice(NEW_PREFIX.length) : func);
 
 /**
  * A predicate for frames in functions the patch replaces (old code, or an earlier
@@ -33,10 +31,13 @@ export function frameMatcher(objects: readonly KlpTableObject[], patchModule: st
     byObject.set(o.name, set);
   }
   const replaced = new Set(objects.flatMap((o) => o.functions.map((fn) => fn.name)));
+  // rebootless's new code carries the replaced name as a C identifier (`foo.part.0` → `__rebootless_new_foo_part_0`)
+  const newCode = new Set([...replaced].map(newCodeSymbol));
   return (f) => {
     if (f.module === patchModule) return true;
     // New code lives in its patch module, not in the object it patches: match it by name alone.
-    if (f.func.startsWith(NEW_PREFIX) || (f.module !== undefined && patchModules.has(f.module))) return replaced.has(baseName(f.func));
+    if (f.func.startsWith(NEW_CODE_PREFIX)) return newCode.has(f.func);
+    if (f.module !== undefined && patchModules.has(f.module)) return replaced.has(f.func);
     return byObject.get(f.module ?? 'vmlinux')?.has(f.func) ?? false;
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { moduleName, type ExecResult, type LiveHost } from '../../src/runtime/host.js';
 import type { KlpTableObject } from '../../src/elf/klp-tables.js';
+import { newCodeSymbol } from '../../src/elf/livepatch.js';
 import { readModuleFile } from '../../src/runtime/module-file.js';
 import { parseStack, type StackFrame } from '../../src/runtime/stack.js';
 import { RELEASE } from './livepatch-fixtures.js';
@@ -23,7 +24,6 @@ import { RELEASE } from './livepatch-fixtures.js';
 // always makes before it reads the patch back.
 
 export const START_MS = Date.parse('2026-03-01T12:00:00.000Z');
-const NEW_PREFIX = '__rebootless_new_';
 const PF_KTHREAD = 0x00200000;
 const TAINT = { O: 1 << 12, E: 1 << 13, K: 1 << 15 };
 
@@ -231,7 +231,7 @@ export class FakeKernel {
     return p.objects.some((o) =>
       o.functions.some((fn) => {
         const prev = below.filter((q) => q.objects.some((qo) => qo.name === o.name && qo.functions.some((x) => x.name === fn.name))).at(-1);
-        if (prev) return f.module === prev.name && f.func === `${NEW_PREFIX}${fn.name}`;
+        if (prev) return f.module === prev.name && f.func === newCodeSymbol(fn.name);
         return (f.module ?? 'vmlinux') === o.name && f.func === fn.name;
       }),
     );

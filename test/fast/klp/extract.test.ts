@@ -5,7 +5,8 @@ import { SHF_WRITE, STT_FUNC } from '../../../src/elf/constants.js';
 import { findSymtab } from '../../../src/elf/edit.js';
 import type { ElfFile, ElfRela } from '../../../src/elf/model.js';
 import { RebootlessError } from '../../../src/errors/index.js';
-import { extractPatchObject, NEW_PREFIX, type KernelSymbol, type PatchObject } from '../../../src/klp/extract.js';
+import { NEW_CODE_PREFIX as NEW_PREFIX } from '../../../src/elf/livepatch.js';
+import { extractPatchObject, type KernelSymbol, type PatchObject } from '../../../src/klp/extract.js';
 import { pairCompiler, type Pair } from '../../helpers/diff-fixtures.js';
 
 // The patch object refers to the running kernel's data, never to a copy of

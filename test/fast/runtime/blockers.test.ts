@@ -33,6 +33,12 @@ describe('frameMatcher', () => {
     expect(match(frame('__rebootless_new_vfs_read+0x1f/0x80 [livepatch_old]'))).toBe(false);
     expect(match(frame('pipe_read+0x1f/0x80 [livepatch_old]'))).toBe(false);
   });
+
+  it('matches the earlier new code of a GCC clone by its C identifier', () => {
+    const clone = frameMatcher([{ name: 'vmlinux', functions: [{ name: 'ima_reset_appraise_flags.part.0', sympos: 0 }] }], 'livepatch_a');
+    expect(clone(frame('__rebootless_new_ima_reset_appraise_flags_part_0+0x1f/0x3e [livepatch_old]'))).toBe(true);
+    expect(clone(frame('ima_reset_appraise_flags.part.0+0x1f/0x3e'))).toBe(true);
+  });
 });
 
 describe('tasksInFunctions', () => {
