@@ -77,12 +77,13 @@ function groupByBase(entities: readonly TargetSymbol[], only?: (e: TargetSymbol)
 
 function compare(fnName: string, target: TargetObject, refs: readonly Reference[], original: readonly TargetSymbol[], r: WalkResult): void {
   const used = new Set(original);
-  const byBase = groupByBase(original);
   const data = groupByBase(original, (e) => e.kind === 'data');
   const describe = (e: TargetSymbol): string => describeTarget(e.object === target.name ? target : undefined, e);
   for (const ref of refs) {
-    if (ref.kind === 'kernel' && !used.has(ref.entity)) {
-      const twins = byBase.get(baseName(ref.entity.name));
+    // a function of the same base name is the same source function (gcc may call `foo` instead of
+    // `foo.constprop.0` once the call changed): only data has one right instance
+    if (ref.kind === 'kernel' && !used.has(ref.entity) && ref.entity.kind === 'data') {
+      const twins = data.get(baseName(ref.entity.name));
       if (!twins) continue;
       const expected = twins.map(describe).join(' or ');
       r.violations.push({
