@@ -45,6 +45,8 @@ const LINE_ARGUMENT: ReadonlyMap<string, number> = new Map([
   ['__ext4_std_error', 3],
   ['__ext4_warning', 3],
   ['__ext4_warning_inode', 3],
+  ['__ext4_journal_start_sb', 2],
+  ['__ext4_journal_start_reserved', 2],
 ]);
 
 /** The name a symbol is known by on both sides. */

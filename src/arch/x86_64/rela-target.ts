@@ -1,4 +1,4 @@
-import { SHF_EXECINSTR, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../../elf/constants.js';
+import { SHF_EXECINSTR, SHT_NOBITS, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../../elf/constants.js';
 import type { ElfIndex } from '../../elf/lookup.js';
 import type { ElfRela, ElfSection, ElfSymbol } from '../../elf/model.js';
 import { decodeInstructions, findInstructionAt, type Instruction } from './instructions.js';
@@ -67,7 +67,10 @@ class RelocationTargets {
       return { section: sym.section, offset: r.addend + adjust, symbol: sym, addend: r.addend + adjust };
     }
     const offset = sym.value + r.addend + adjust;
-    const inner = this.idx.findSymbolContaining(sym.section, offset);
+    // a zero-sized object (an empty lock class key) covers nothing: it is the symbol at that very offset
+    const inner =
+      this.idx.findSymbolContaining(sym.section, offset) ??
+      this.idx.findSymbolsBySection(sym.section).find((s) => s.size === 0 && s.value === offset && s.type === STT_OBJECT);
     if (inner && inner.type !== STT_SECTION) return { section: sym.section, offset, symbol: inner, addend: offset - inner.value };
     return { section: sym.section, offset, symbol: sym, addend: offset - sym.value };
   }

@@ -293,6 +293,13 @@ const CASES: Case[] = [
     functions: { init_first: 'same', init_second: 'changed' },
   },
   {
+    name: 'empty-static-renumbered',
+    rule: 'a zero-sized static local that no macro list names is paired through its users like any static, whatever its number',
+    verdict: 'no-change',
+    functions: { init_first: 'same', init_second: 'same', init_third: 'new' },
+    data: { 'rwsem_key.0': 'new', 'rwsem_key.1': { status: 'same', twin: 'rwsem_key.0' }, 'rwsem_key.2': { status: 'same', twin: 'rwsem_key.1' } },
+  },
+  {
     name: 'altinstr-aux',
     rule: 'references into .altinstr_aux that only moved are no change (that code never runs once alternatives are applied)',
     verdict: 'patchable',
