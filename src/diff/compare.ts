@@ -1,6 +1,7 @@
 import { decodeInstructions, immediateArgument, writesArgument, type Instruction } from '../arch/x86_64/instructions.js';
+import { findSymbolAt } from '../arch/x86_64/rela-target.js';
 import { maskRelocatedBytes, relocationType } from '../arch/x86_64/relocations.js';
-import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
+import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { resolveRelaTarget, type Twins } from './correlate.js';
@@ -78,9 +79,7 @@ export function targetIdentity(r: ElfRela, side: Side, field: bigint, insnEnd: b
     const sec = sym.section;
     if (specialSection(sec.name)?.inert) return `${kind}:section:${sec.name}`;
     const target = sym.value + r.addend + adjust;
-    // a zero-sized object (a lockdep `__key`) covers nothing: it is named by the symbol at that very offset
-    const inner =
-      side.idx.findSymbolContaining(sec, target) ?? side.idx.findSymbolsBySection(sec).find((s) => s.size === 0 && s.value === target && s.type === STT_OBJECT);
+    const inner = findSymbolAt(side.idx, sec, target);
     if (inner && inner.type !== STT_SECTION) return `${kind}:${canonicalName(inner, side)}+${target - inner.value}`;
     if ((sec.flags & SHF_STRINGS) !== 0n && sec.type !== SHT_NOBITS) return `${kind}:str:${JSON.stringify(cString(sec.data, Number(target)))}`;
     if ((sec.flags & SHF_MERGE) !== 0n && sec.entsize > 0 && sec.type !== SHT_NOBITS) {

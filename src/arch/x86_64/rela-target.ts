@@ -67,13 +67,19 @@ class RelocationTargets {
       return { section: sym.section, offset: r.addend + adjust, symbol: sym, addend: r.addend + adjust };
     }
     const offset = sym.value + r.addend + adjust;
-    // a zero-sized object (an empty lock class key) covers nothing: it is the symbol at that very offset
-    const inner =
-      this.idx.findSymbolContaining(sym.section, offset) ??
-      this.idx.findSymbolsBySection(sym.section).find((s) => s.size === 0 && s.value === offset && s.type === STT_OBJECT);
+    const inner = findSymbolAt(this.idx, sym.section, offset);
     if (inner && inner.type !== STT_SECTION) return { section: sym.section, offset, symbol: inner, addend: offset - inner.value };
     return { section: sym.section, offset, symbol: sym, addend: offset - sym.value };
   }
+}
+
+/**
+ * The function or object a place in a section belongs to: the innermost sized
+ * symbol covering it, else a zero-sized object exactly there (an empty lock
+ * class key covers no byte, yet code refers to it).
+ */
+export function findSymbolAt(idx: ElfIndex, section: ElfSection, offset: bigint): ElfSymbol | undefined {
+  return idx.findSymbolContaining(section, offset) ?? idx.findSymbolsBySection(section).find((s) => s.size === 0 && s.value === offset && s.type === STT_OBJECT);
 }
 
 const cache = new WeakMap<ElfIndex, RelocationTargets>();
