@@ -102,9 +102,3 @@ export function findRelaTarget(idx: ElfIndex, r: ElfRela, base?: ElfSection): Re
   if (!b) return { section: r.symbol.section, offset: r.addend, symbol: r.symbol, addend: r.addend };
   return targetsFor(idx).targetOf(b, r);
 }
-
-/** Bytes from the relocated field to the end of its instruction (what a PC-relative addend leaves out). */
-export function findFieldToInstructionEnd(idx: ElfIndex, r: ElfRela, base?: ElfSection): bigint {
-  const b = base ?? baseOf(idx, r);
-  return b ? targetsFor(idx).fieldToInstructionEnd(b, r) : 0n;
-}
