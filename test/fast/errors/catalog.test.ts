@@ -1,21 +1,42 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalog, RebootlessError, formatLocation, type ErrorCode } from '../../../src/errors/index.js';
+import { errorSitesIn, errorSitesUnder } from '../../helpers/error-sites.js';
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+describe('error sites (the collector the catalog check relies on)', () => {
+  it('counts a code constructed with new RebootlessError, not one named in a comment or a string', () => {
+    const found = errorSitesIn(
+      [
+        "// throws new RebootlessError('IN_A_COMMENT', {}) when …",
+        "const label = 'IN_A_STRING';",
+        "if (e.code === 'COMPARED_ONLY') {}",
+        "throw new RebootlessError('THROWN', { detail: label });",
+        "const built = new errors.RebootlessError(",
+        "  'BUILT_FOR_LATER' as const,",
+        '  {},',
+        ');',
+      ].join('\n'),
+      'snippet.ts',
+    );
+    expect(found.sites).toEqual([
+      { code: 'THROWN', file: 'snippet.ts', line: 4 },
+      { code: 'BUILT_FOR_LATER', file: 'snippet.ts', line: 5 },
+    ]);
+    expect(found.unresolved).toEqual([]);
   });
-}
+
+  it('reports a construction whose code is not a literal instead of guessing it', () => {
+    const found = errorSitesIn('function fail(code: ErrorCode) { throw new RebootlessError(code, {}); }', 'snippet.ts');
+    expect(found.sites).toEqual([]);
+    expect(found.unresolved).toEqual([{ file: 'snippet.ts', line: 1, text: 'new RebootlessError(code, {})' }]);
+  });
+});
 
 describe('error catalog', () => {
   const codes = Object.keys(catalog) as ErrorCode[];
-  const users = sourceFiles('src').filter((f) => !f.startsWith(path.join('src', 'errors')));
-  const text = users.map((f) => readFileSync(f, 'utf8')).join('\n');
+  const { sites, unresolved } = errorSitesUnder('src');
+  const constructed = new Set(sites.map((s) => s.code));
 
-  it.each(codes)('%s has a message, a hint and an exit code, and is thrown somewhere', (code) => {
+  it.each(codes)('%s has a message, a hint and an exit code, and is constructed in src/', (code) => {
     const entry = catalog[code] as { hint: (d: unknown) => string; message: (d: unknown) => string; exitCode: number };
     // a one-element array reads as a string, a list and a number alike in messages; its element is
     // the string 'x' whose unknown fields are that array again (lists of records, e.g. blocking tasks)
@@ -29,7 +50,16 @@ describe('error catalog', () => {
     expect(entry.hint(sample).length).toBeGreaterThan(10);
     expect(entry.message(sample).length).toBeGreaterThan(0);
     expect(Number.isInteger(entry.exitCode) && entry.exitCode > 0).toBe(true);
-    expect(text).toContain(`'${code}'`);
+    expect(constructed.has(code), `${code} has no new RebootlessError('${code}', …) in src/`).toBe(true);
+  });
+
+  it('knows the code of every construction site in src/', () => {
+    // a code passed through a variable or helper: teach test/helpers/error-sites.ts that pattern
+    expect(unresolved).toEqual([]);
+  });
+
+  it('constructs only codes of the catalog', () => {
+    expect(sites.filter((s) => !(s.code in catalog))).toEqual([]);
   });
 
   it('builds message and hint from the data, and serializes to JSON', () => {
