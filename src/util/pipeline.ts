@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Transform } from 'node:stream';
 import { RebootlessError } from '../errors/index.js';
-import { quoteCommand, tail } from './process.js';
+import { tail } from './process.js';
+import { shellCommand } from './shell.js';
 import { packageForTool } from './tools.js';
 
 // A shell-free pipeline `a | b | c` whose bytes between the first and second
@@ -88,7 +89,7 @@ export async function runPipeline(steps: PipelineStep[], options: PipelineOption
       const ok = r.code === 0 || (lastOk && r.step.sigpipeOk === true && (r.signal === 'SIGPIPE' || r.code === 2 || r.code === 141));
       if (!ok) {
         throw new RebootlessError('COMMAND_FAILED', {
-          command: steps.map((s) => quoteCommand(s.file, s.args)).join(' | '),
+          command: steps.map((s) => shellCommand([s.file, ...s.args])).join(' | '),
           exitCode: r.code,
           signal: r.signal,
           stderrTail: tail(r.stderr),

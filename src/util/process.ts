@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { RebootlessError } from '../errors/index.js';
+import { shellCommand } from './shell.js';
 import { packageForTool } from './tools.js';
 
 export interface RunOptions {
@@ -23,10 +24,6 @@ const TAIL_LINES = 20;
 export function tail(text: string, lines = TAIL_LINES): string {
   const all = text.trimEnd().split('\n');
   return all.slice(-lines).join('\n');
-}
-
-export function quoteCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
 
 /**
@@ -77,7 +74,7 @@ export async function awaitCommand(child: ResultPromise, file: string, args: rea
   }
   if (result.failed) {
     throw new RebootlessError('COMMAND_FAILED', {
-      command: quoteCommand(file, args),
+      command: shellCommand([file, ...args]),
       exitCode: result.exitCode ?? null,
       signal: result.signal ?? null,
       stderrTail: tail(stderr || stdout),

@@ -1,3 +1,5 @@
+import { shellQuote } from '../util/shell.js';
+
 // The guest's /init and its command agent, as shell text for busybox sh.
 //
 // Protocol on the agent port (/dev/ttyS1, raw mode, 8-bit clean):
@@ -47,7 +49,7 @@ poweroff -f
 
 /** A script that writes base64 text to a guest path (for copying files in). */
 export function copyInScript(guestPath: string, mode: number, base64: string): string {
-  const q = `'${guestPath.replace(/'/g, "'\\''")}'`;
+  const q = shellQuote(guestPath);
   const lines = base64.match(/.{1,76}/g) ?? [];
   return `mkdir -p "$(dirname ${q})" && base64 -d > ${q} <<'RBL_EOF'\n${lines.join('\n')}\nRBL_EOF\nchmod ${mode.toString(8)} ${q}\n`;
 }

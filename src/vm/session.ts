@@ -9,6 +9,7 @@ import { RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { processAlive, removePath } from '../util/fs.js';
 import { commandExists, tail } from '../util/process.js';
+import { shellQuote } from '../util/shell.js';
 import { ConsoleScanner, troubleError, type Trouble } from './console-scan.js';
 import { copyInScript, MARK } from './guest-scripts.js';
 import { buildInitramfs, type GuestFile } from './initramfs.js';
@@ -64,8 +65,6 @@ interface Pending {
   resolve: (r: { exitCode: number; output: string }) => void;
   reject: (e: unknown) => void;
 }
-
-const shellQuote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** Length of the longest suffix of `buf` that is a proper prefix of `marker`. */
 export function partialMarkerLength(buf: Buffer, marker: Buffer): number {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { KernelWorkspace } from '../kernel/manifest.js';
+import { shellQuote } from '../util/shell.js';
 import type { Trouble } from './console-scan.js';
 import { Vm } from './session.js';
 
@@ -35,8 +36,6 @@ export interface TryReport {
   ok: boolean;
 }
 
-const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
-
 /** Shell that waits for a sysfs condition, then prints the final value. */
 function waitFor(condition: string, seconds: number): string {
   return `i=0; while ! ( ${condition} ); do i=$((i+1)); [ $i -ge ${seconds * 10} ] && exit 1; sleep 0.1; done`;
@@ -63,7 +62,7 @@ export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
     await vm.copyIn(o.module, guestKo, 0o644);
     if (o.setup && !(await run('setup', o.setup))) return;
     await run('check-before', o.check);
-    const loaded = `insmod ${q(guestKo)} && ${waitFor(`[ "$(cat ${sys}/transition 2>/dev/null)" = 0 ]`, limit)}`;
+    const loaded = `insmod ${shellQuote(guestKo)} && ${waitFor(`[ "$(cat ${sys}/transition 2>/dev/null)" = 0 ]`, limit)}`;
     if (!(await run('load', `${loaded} && echo "enabled=$(cat ${sys}/enabled) transition=$(cat ${sys}/transition)"`))) return;
     await run('check-patched', o.check);
     if (!(await run('disable', `echo 0 > ${sys}/enabled && ${waitFor(`[ ! -e ${sys} ]`, limit)} && echo disabled`))) return;
