@@ -3,13 +3,15 @@ import { benchKernelFetch } from './kernel-fetch.js';
 import { benchVm } from './vm.js';
 import { benchBuild } from './build.js';
 import { benchDiff } from './diff.js';
-import { benchElf } from './elf.js';
+import { benchElf, benchElfFuzz, benchStringTable } from './elf.js';
 import { benchApply } from './apply.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
   ['vm', benchVm],
   ['elf', benchElf],
+  ['elf strings', benchStringTable],
+  ['elf fuzz', benchElfFuzz],
   ['diff', benchDiff],
   ['build', benchBuild],
   ['apply', benchApply],

@@ -25,15 +25,16 @@ describe('string tables', () => {
     expect(new StringTable('x.o', '.strtab', new Uint8Array(0)).name(0, 'symbol 0')).toBe('');
   });
 
-  it('stays linear on a hostile table (many lookups into one long unterminated run)', () => {
+  it('reads names from a hostile table (many lookups into one long unterminated run), before and after indexing it', () => {
+    // The table indexes its NULs after a few dozen lookups; `npm run bench -- 'elf strings'` times this workload.
     const data = new Uint8Array(4 * 1024 * 1024).fill(0x41);
     data[data.length - 1] = 0;
     const t = new StringTable('x.o', '.strtab', data);
-    const t0 = performance.now();
     let total = 0;
     for (let i = 0; i < 200_000; i++) total += t.name(data.length - 2 - (i % 1000), 'symbol').length;
-    expect(total).toBeGreaterThan(0);
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    // the name at length-2-k is k+1 bytes long: 200 rounds of 1 + 2 + … + 1000
+    expect(total).toBe(200 * 500_500);
+    expect(t.name(1, 'symbol')).toBe('A'.repeat(data.length - 2));
   });
 });
 
