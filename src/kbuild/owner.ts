@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { moduleName } from '../util/module-name.js';
 
 // Which final object a compiled translation unit ends up in: vmlinux, or a
 // module (kbuild compiles module code with -DMODULE and names the module in
@@ -14,7 +15,7 @@ export function parseOwner(cmdFile: string): ObjectOwner | undefined {
   const words = first.split(/\s+/);
   if (!words.includes('-DMODULE')) return { kind: 'vmlinux' };
   const m = /^-DKBUILD_MODNAME='?"?([\w-]+)"?'?$/.exec(words.find((w) => w.startsWith('-DKBUILD_MODNAME=')) ?? '');
-  return m ? { kind: 'module', name: (m[1] as string).replace(/-/g, '_') } : undefined;
+  return m ? { kind: 'module', name: moduleName(m[1] as string) } : undefined;
 }
 
 /** Owner of an object compiled in `tree` (after compileObject). */

@@ -74,5 +74,5 @@ export async function subdirectories(dir: string): Promise<string[]> {
   }
 }
 
-/** Module names treat '-' and '_' alike; the kernel shows '_'. */
-export const moduleName = (name: string): string => name.replace(/-/g, '_');
+// the runtime's modules are named as everywhere else: '-' and '_' alike
+export { moduleName } from '../util/module-name.js';
