@@ -79,6 +79,16 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
     message: (d) => `kernel workspace manifest ${d.path} is invalid: ${d.detail}`,
     hint: () => "run 'rebootless kernel fetch RELEASE' again; it redoes whatever is broken",
   },
+  MODULES_DEP_UNREADABLE: {
+    exitCode: EXIT.error,
+    message: (d) => `cannot read the release's module list ${d.path}: ${d.reason}`,
+    hint: () => "the kernel workspace is incomplete; run 'rebootless kernel fetch RELEASE' again, it redoes whatever is broken",
+  },
+  MODULE_UNKNOWN: {
+    exitCode: EXIT.error,
+    message: (d) => `no module '${d.name}' in ${d.release}${d.close.length ? `; close names: ${list(d.close)}` : ''}`,
+    hint: () => 'module names are file names without .ko (dashes and underscores are the same); see modules.dep of the release',
+  },
   DISK_FULL: {
     exitCode: EXIT.error,
     message: (d) => `no space left on device while writing ${d.path} (stage ${d.stage}); the partial stage was removed`,

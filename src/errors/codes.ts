@@ -22,6 +22,8 @@ export interface CoreErrorData {
   NO_DEFAULT_RELEASE: { flavor: string };
   RELEASE_NOT_FETCHED: { release: string; cacheRoot: string };
   MANIFEST_INVALID: { path: string; detail: string };
+  MODULES_DEP_UNREADABLE: { path: string; reason: string };
+  MODULE_UNKNOWN: { name: string; release: string; close: string[] };
   DISK_FULL: { path: string; stage: string };
   LOCK_TIMEOUT: { lockPath: string; holderPid: number; waitedSeconds: number };
   INTERRUPTED: { signal: string };

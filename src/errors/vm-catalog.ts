@@ -11,11 +11,6 @@ export const vmCatalog: CatalogPart<VmErrorData> = {
     message: (d) => (d.fetched.length === 0 ? 'no kernel release has been fetched' : `several kernel releases are fetched (${list(d.fetched)}); which one?`),
     hint: (d) => (d.fetched.length === 0 ? "run 'rebootless kernel fetch' first" : 'name one with --kernel RELEASE'),
   },
-  VM_MODULE_UNKNOWN: {
-    exitCode: EXIT.error,
-    message: (d) => `no module '${d.name}' in ${d.release}${d.close.length ? `; close names: ${list(d.close)}` : ''}`,
-    hint: () => 'module names are file names without .ko (dashes and underscores are the same); see modules.dep of the release',
-  },
   VM_PATH_COLLISION: {
     exitCode: EXIT.usage,
     message: (d) => `two things want guest path ${d.guestPath}: ${d.first} and ${d.second}`,

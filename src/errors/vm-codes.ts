@@ -1,7 +1,6 @@
 // Error codes of the VM harness (src/vm).
 export interface VmErrorData {
   VM_NO_RELEASE: { fetched: string[] };
-  VM_MODULE_UNKNOWN: { name: string; release: string; close: string[] };
   VM_PATH_COLLISION: { guestPath: string; first: string; second: string };
   VM_FILE_MISSING: { path: string };
   VM_CLI_NOT_BUILT: { path: string };

@@ -7,7 +7,8 @@ import { pathExists, removePath } from '../util/fs.js';
 import { runCommand } from '../util/process.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { agentScript, initScript } from './guest-scripts.js';
-import { parseModulesDep, renderModulesDep, resolveModules } from './modules.js';
+import { readModulesDep, resolveModules } from '../kernel/module-files.js';
+import { renderModulesDep } from './modules.js';
 
 // Builds the guest's initramfs: busybox, /init and the agent, the requested
 // files and modules, and optionally Node with this package. Images are
@@ -130,8 +131,7 @@ export async function initramfsEntries(o: InitramfsOptions): Promise<CpioEntry[]
     owner.set(guest, who);
   };
   {
-    const depText = await fsp.readFile(path.join(o.modulesDir, 'modules.dep'), 'utf8');
-    const deps = parseModulesDep(depText);
+    const deps = await readModulesDep(o.modulesDir);
     // built-in drivers (another kernel config) are simply not in modules.dep
     const paths = resolveModules(deps, [...DATA_PORT_MODULES.filter((m) => deps.has(m)), ...(o.modules ?? [])], o.release);
     const base = `/lib/modules/${o.release}`;
