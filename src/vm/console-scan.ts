@@ -68,11 +68,6 @@ export class ConsoleScanner {
     return out;
   }
 
-  /** The trouble that fails a run: everything, or all but warnings with --allow-warn. */
-  failing(allowWarn: boolean): Trouble[] {
-    return allowWarn ? this.found.filter((t) => t.kind !== 'warning') : [...this.found];
-  }
-
   /** Console lines around the first of the given troubles. */
   excerpt(troubles: readonly Trouble[], before = 3, after = 25): string {
     const first = troubles[0];
