@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildLivepatch } from '../src/build/pipeline.js';
+import { buildLivepatch } from '../src/pipeline/index.js';
 import { cacheRoot } from '../src/kernel/cache.js';
 import { fetchRelease } from '../src/kernel/fetch.js';
 import type { KernelWorkspace } from '../src/kernel/manifest.js';

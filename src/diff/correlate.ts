@@ -1,5 +1,6 @@
 import { findRelaTarget } from '../arch/x86_64/rela-target.js';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
+import { findSymtab } from '../elf/edit.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { isSpecialStatic, nameShape } from './names.js';
@@ -16,7 +17,7 @@ export interface Twins {
 
 /** Defined functions and data objects: what the differ classifies. */
 export function elements(file: ElfFile): ElfSymbol[] {
-  const symtab = file.sections.find((s) => s.symbols);
+  const symtab = findSymtab(file);
   return (symtab?.symbols ?? []).filter((s) => s.section !== null && (s.type === STT_FUNC || s.type === STT_OBJECT) && s.name !== '');
 }
 

@@ -1,5 +1,6 @@
 // The ELF layer: parse bytes → model, serialize model → bytes, find-X-by-Y
-// lookups, edits. Pure: no file system, no processes (see src/kernel/elf-files.ts).
+// lookups, edits. Pure (no file system, no processes) except files.ts, the
+// one place ELF files are read from and written to disk.
 export * from './constants.js';
 export { ElfSection } from './model.js';
 export type { ElfFile, ElfGroup, ElfHeader, ElfOrigin, ElfRela, ElfSymbol, SectionInit } from './model.js';
@@ -36,3 +37,4 @@ export {
   type LivepatchSymbolName,
 } from './livepatch.js';
 export { readKlpTables, type KlpNewCode, type KlpTableFunc, type KlpTableObject, type KlpTables } from './klp-tables.js';
+export { MAX_WHOLE_FILE, openElfSymbols, readElfFile, readElfHeader, readElfSymbols, writeElfBytes, writeElfFile, type OpenElf } from './files.js';

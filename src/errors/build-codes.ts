@@ -1,4 +1,4 @@
-// Error codes of the build pipeline (src/build, src/kbuild).
+// Error codes of the build pipeline (src/pipeline, src/kbuild, src/klp).
 export interface BuildErrorData {
   PATCH_EMPTY: { file: string };
   PATCH_MALFORMED: { file: string; line: number; detail: string };

@@ -1,5 +1,5 @@
 // Error codes of the ELF layer (src/elf, src/arch/x86_64) and of reading and
-// writing object files (src/kernel/elf-files.ts). Every bad input ends in one
+// writing object files (src/elf/files.ts). Every bad input ends in one
 // of these, with a location (file, section, offset) where there is one.
 
 export interface ElfErrorData {

@@ -2,7 +2,7 @@ import { SHF_ALLOC, SHF_MERGE, SHF_STRINGS, SHF_WRITE, SHT_NOBITS, STB_GLOBAL, S
 import { findRelaTarget } from '../arch/x86_64/rela-target.js';
 import { createRelocatable } from '../elf/create.js';
 import { newCodeSymbol } from '../elf/livepatch.js';
-import { addRelaSection, addSection, addSymbol, ensureSectionSymbol } from '../elf/edit.js';
+import { addRelaSection, addSection, addSymbol, ensureSectionSymbol, findSymtab } from '../elf/edit.js';
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { isPerSiteData } from '../diff/sections.js';
@@ -62,7 +62,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   const externals = new Map<string, ElfSymbol>();
   const warnings: string[] = [];
   const pending: ElfSection[] = [];
-  const symtabSymbols = patched.sections.find((s) => s.symbols)?.symbols ?? [];
+  const symtabSymbols = findSymtab(patched)?.symbols ?? [];
   const included = new Map(diff.functions.filter((f) => f.include).map((f) => [f.name, f]));
   // new data, and read-only data that changed (the differ refuses changed writable data): the patch brings its own copy
   const newData = new Set(diff.data.filter((d) => d.status === 'new' || d.status === 'changed').map((d) => d.name));

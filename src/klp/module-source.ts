@@ -1,6 +1,6 @@
-// The C source and Kbuild file of the livepatch module: the klp_func /
-// klp_object / klp_patch tables that the livepatch core registers, around
-// the prebuilt patch object.
+// The C source of the livepatch module: the klp_func / klp_object /
+// klp_patch tables that the livepatch core registers, around the prebuilt
+// patch objects (the Kbuild file is kbuild/records.ts's).
 
 export interface KlpFunc {
   oldName: string;
@@ -74,8 +74,4 @@ module_init(rebootless_patch_init);
 module_exit(rebootless_patch_exit);
 ${info.join('\n')}
 `;
-}
-
-export function renderKbuild(moduleName: string): string {
-  return `obj-m := ${moduleName}.o\n${moduleName}-y := livepatch.o patch.o\n`;
 }

@@ -1,5 +1,5 @@
 import { SHF_ALLOC, SHF_INFO_LINK, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH, SHT_RELA, STB_GLOBAL, RELA_SIZE } from '../elf/constants.js';
-import { addSection } from '../elf/edit.js';
+import { addSection, findSymtab } from '../elf/edit.js';
 import { formatLivepatchRelaSectionName, formatLivepatchSymbolName } from '../elf/livepatch.js';
 import type { ElfFile, ElfRela, ElfSection } from '../elf/model.js';
 import { isRelocationSection } from '../elf/predicates.js';
@@ -24,7 +24,7 @@ export interface PostLinkResult {
 
 export function convertToLivepatch(ko: ElfFile, placeholders: readonly Placeholder[]): PostLinkResult {
   const byName = new Map(placeholders.map((p) => [p.placeholder, p]));
-  const symtab = ko.sections.find((s) => s.symbols);
+  const symtab = findSymtab(ko);
   const moved: Record<string, number> = {};
   const seen = new Set<string>();
   for (const relaSec of ko.sections.filter((s) => isRelocationSection(s.type) && s.relas && s.base)) {

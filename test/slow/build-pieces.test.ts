@@ -7,7 +7,8 @@ import type { ElfSymbol } from '../../src/elf/model.js';
 import { compileObject } from '../../src/kbuild/compile.js';
 import { readOwner } from '../../src/kbuild/owner.js';
 import { createSnapshot } from '../../src/kbuild/snapshot.js';
-import { readElfFile, readElfSymbols } from '../../src/kernel/elf-files.js';
+import { findSymtab } from '../../src/elf/edit.js';
+import { readElfFile, readElfSymbols } from '../../src/elf/files.js';
 import { fileBlocks, findSympos, matchFileBlock } from '../../src/klp/sympos.js';
 import { defaultWorkspace } from '../helpers/workspace.js';
 
@@ -23,11 +24,11 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     const ws = await defaultWorkspace();
     const tree = await createSnapshot(ws.sourceTree, path.join(work, 'tree'));
     const obj = await readElfFile(await compileObject(tree, 'fs/proc/base.o', { cc: ws.cc }));
-    const locals = (obj.sections.find((s) => s.symbols)?.symbols ?? [])
+    const locals = (findSymtab(obj)?.symbols ?? [])
       .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
       .map((s) => s.name);
     const vmlinux = await readElfSymbols(ws.vmlinux);
-    const symbols = vmlinux.sections.find((s) => s.symbols)?.symbols ?? [];
+    const symbols = findSymtab(vmlinux)?.symbols ?? [];
     const blocks = fileBlocks(symbols);
     expect(blocks.some((b) => b.file === 'base.c')).toBe(true);
     const match = matchFileBlock(blocks, 'base.c', locals);

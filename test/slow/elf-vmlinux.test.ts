@@ -7,7 +7,7 @@ import { ET_EXEC } from '../../src/elf/constants.js';
 import { findSymtab } from '../../src/elf/edit.js';
 import { buildIndex } from '../../src/elf/lookup.js';
 import { readSymbolTable } from '../../src/elf/symtab.js';
-import { openElfSymbols, readElfSymbols } from '../../src/kernel/elf-files.js';
+import { openElfSymbols, readElfSymbols } from '../../src/elf/files.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { normalizeWhitespace } from '../helpers/elf-fixtures.js';
 import { expectDumpLikeReadelf } from '../helpers/elf-oracles.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHF_ALLOC, SHF_WRITE } from '../../src/elf/constants.js';
 import { findSymtab } from '../../src/elf/edit.js';
 import { modinfoOf } from '../../src/elf/modinfo.js';
-import { readElfFile } from '../../src/kernel/elf-files.js';
+import { readElfFile } from '../../src/elf/files.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { buildFixture, patchBuilder, tryModule, type Tried } from '../helpers/build-and-try.js';
 import { defaultWorkspace } from '../helpers/workspace.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildLivepatch, type BuildReport } from '../../build/pipeline.js';
+import { buildLivepatch, patchModuleName, type BuildReport } from '../../pipeline/index.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { formatDuration } from '../../util/progress.js';
 import type { CliContext, SetExit } from '../context.js';
@@ -55,7 +55,7 @@ export function registerBuild(program: Command, ctx: CliContext, setExit: SetExi
           workspace,
           patches,
           name,
-          output: f.output ?? `livepatch_${name.replace(/[^A-Za-z0-9_]/g, '_')}.ko`,
+          output: f.output ?? `${patchModuleName(name)}.ko`,
           replace: f.replace,
           ...(f.description ? { description: f.description } : {}),
           cves: f.cve,

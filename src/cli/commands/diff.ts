@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { diffObjects, type DiffResult, type FunctionDiff } from '../../diff/index.js';
 import { EXIT } from '../../errors/index.js';
-import { readElfFile } from '../../kernel/elf-files.js';
+import { readElfFile } from '../../elf/files.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 

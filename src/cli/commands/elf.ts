@@ -8,7 +8,7 @@ import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../../elf/model.js
 import { elfTypeName, reservedIndexName, sectionFlagsString, sectionTypeName, symbolBindName, symbolTypeName, visibilityName } from '../../elf/names.js';
 import { isRelocationSection, isSymbolTable } from '../../elf/predicates.js';
 import { serializeElf } from '../../elf/serialize.js';
-import { openElfSymbols, readElfFile, readElfHeader, writeElfBytes, type OpenElf } from '../../kernel/elf-files.js';
+import { openElfSymbols, readElfFile, readElfHeader, writeElfBytes, type OpenElf } from '../../elf/files.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 

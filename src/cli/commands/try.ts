@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
-import { RebootlessError } from '../../errors/index.js';
-import { troubleError } from '../../vm/console-scan.js';
-import { cacheRoot } from '../../kernel/cache.js';
-import { readModuleFile } from '../../runtime/module-file.js';
+import { proveModule, tryFailure } from '../../demo/prove.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
+import type { VerifyReport } from '../../pipeline/verify.js';
 import { formatDuration } from '../../util/progress.js';
-import { tryLivepatch, type TryReport, type TryStep } from '../../vm/try.js';
+import type { TryReport, TryStep } from '../../vm/try.js';
 import type { CliContext, SetExit } from '../context.js';
 import { collect } from '../options.js';
 import { printJson } from '../render.js';
-import { verifyOrThrow } from './verify.js';
 import { workspaceFor } from './vm.js';
 
 
@@ -18,30 +15,16 @@ export function renderStep(s: TryStep): string {
   return `${s.ok ? '✓' : '✗'} ${s.name} (${formatDuration(s.ms)})${out ? `\n${out.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}\n`;
 }
 
-/** Throws the error a failed try deserves: kernel trouble first, then the failed step. */
-export function failureOf(r: TryReport): RebootlessError | undefined {
-  if (r.trouble.length) {
-    return troubleError(r.trouble);
-  }
-  const bad = r.steps.find((s) => !s.ok) ?? (r.ok ? undefined : r.steps.at(-1));
-  return bad ? new RebootlessError('VM_TRY_FAILED', { step: bad.name, output: bad.output }) : undefined;
-}
-
 export async function runTry(ctx: CliContext, ws: KernelWorkspace, ko: string, check: string, modules: string[], json: boolean, setup?: string): Promise<TryReport> {
-  const patchName = (await readModuleFile(ko)).name;
-  // a module that would use the wrong kernel data can pass in a VM: check it first
-  const verified = await verifyOrThrow(ko, ws);
-  if (!json) ctx.io.stdout.write(`✓ verify (${formatDuration(verified.ms)})\n`);
-  return tryLivepatch({
+  const r = await proveModule({
     workspace: ws,
-    cacheRoot: cacheRoot(),
     module: ko,
-    patchName,
     check,
     modules,
     ...(setup ? { setup } : {}),
-    ...(json ? {} : { onStep: (s: TryStep) => ctx.io.stdout.write(renderStep(s)) }),
+    ...(json ? {} : { onVerified: (v: VerifyReport) => ctx.io.stdout.write(`✓ verify (${formatDuration(v.ms)})\n`), onStep: (st: TryStep) => ctx.io.stdout.write(renderStep(st)) }),
   });
+  return r.try;
 }
 
 export function registerTry(program: Command, ctx: CliContext, setExit: SetExit): void {
@@ -57,7 +40,7 @@ export function registerTry(program: Command, ctx: CliContext, setExit: SetExit)
     .action(async (ko: string, f: { kernel?: string; check: string; setup?: string; module: string[]; json?: boolean }) => {
       const ws = await workspaceFor(f.kernel);
       const r = await runTry(ctx, ws, ko, f.check, f.module, f.json === true, f.setup);
-      const err = failureOf(r);
+      const err = tryFailure(r);
       if (f.json) {
         printJson(ctx.io.stdout, { ...r, ...(err ? { error: err.toJSON() } : {}) });
         setExit(err ? err.exitCode : 0);

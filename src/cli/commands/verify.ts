@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RebootlessError } from '../../errors/index.js';
-import { assertVerified, verifyModuleFile, type VerifyReport } from '../../build/verify.js';
+import { verifyModuleFile, type VerifyReport } from '../../pipeline/verify.js';
 import { cacheRoot } from '../../kernel/cache.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
@@ -22,13 +22,6 @@ export async function verifyWorkspace(ko: string, release: string | undefined): 
   const built = (await readModuleFile(ko)).release;
   const ready = (await listWorkspaces(cacheRoot())).filter((e) => e.state === 'ready').map((e) => e.release);
   return built && ready.includes(built) ? loadWorkspace(cacheRoot(), built) : workspaceFor(undefined);
-}
-
-/** Runs verify on a module; throws VERIFY_FAILED. */
-export async function verifyOrThrow(ko: string, ws: KernelWorkspace): Promise<VerifyReport> {
-  const r = await verifyModuleFile(ko, ws);
-  assertVerified(r);
-  return r;
 }
 
 export function registerVerify(program: Command, ctx: CliContext, setExit: SetExit): void {

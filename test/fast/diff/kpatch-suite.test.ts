@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffObjects } from '../../../src/diff/index.js';
-import { readElfFile } from '../../../src/kernel/elf-files.js';
+import { readElfFile } from '../../../src/elf/files.js';
 import { KPATCH_UNIT, KPATCH_UNIT_PAIRS } from '../../fixtures/kpatch-unit/expectations.js';
 import { REPO } from '../../helpers/run-cli.js';
 

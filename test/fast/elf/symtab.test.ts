@@ -4,7 +4,7 @@ import { findSymtab } from '../../../src/elf/edit.js';
 import { parseElf } from '../../../src/elf/parse.js';
 import { isRelocationSection } from '../../../src/elf/predicates.js';
 import { readElfPartial, readSymbolTable } from '../../../src/elf/symtab.js';
-import { openElfSymbols, readElfSymbols } from '../../../src/kernel/elf-files.js';
+import { openElfSymbols, readElfSymbols } from '../../../src/elf/files.js';
 import { compileFixture, manySectionsObject } from '../../helpers/elf-fixtures.js';
 
 /** A read callback over a buffer that records what was read. */

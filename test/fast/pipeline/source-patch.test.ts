@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../../helpers/errors.js';
-import { applyFilePatch, checkSupported, parseSourcePatch, unsupportedKind } from '../../../src/build/source-patch.js';
+import { applyFilePatch, checkSupported, parseSourcePatch, unsupportedKind } from '../../../src/pipeline/source-patch.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 
 const source = ['#include <x.h>', '', 'static int show(void)', '{', '\treturn 1;', '}', '', 'int other(void)', '{', '\treturn 2;', '}', ''].join('\n');

@@ -1,15 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import { RebootlessError } from '../errors/index.js';
-import { ElfDiagnostics } from '../elf/diagnostics.js';
-import { EHDR_SIZE, SHT_NOBITS } from '../elf/constants.js';
-import { parseElfHeader } from '../elf/headers.js';
-import { sparseImage } from '../elf/image.js';
-import type { ElfFile, ElfHeader, ElfRela, ElfSection } from '../elf/model.js';
-import { parseElf } from '../elf/parse.js';
-import { isRelocationSection } from '../elf/predicates.js';
-import { checkRelocationSection, parseRelocations, relocationEntrySize } from '../elf/relocations.js';
-import { serializeElf, type SerializeOptions } from '../elf/serialize.js';
-import { readElfPartial, type PartialReadOptions } from '../elf/symtab.js';
+import { ElfDiagnostics } from './diagnostics.js';
+import { EHDR_SIZE, SHT_NOBITS } from './constants.js';
+import { parseElfHeader } from './headers.js';
+import { sparseImage } from './image.js';
+import type { ElfFile, ElfHeader, ElfRela, ElfSection } from './model.js';
+import { parseElf } from './parse.js';
+import { isRelocationSection } from './predicates.js';
+import { checkRelocationSection, parseRelocations, relocationEntrySize } from './relocations.js';
+import { serializeElf, type SerializeOptions } from './serialize.js';
+import { readElfPartial, type PartialReadOptions } from './symtab.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 // The I/O shell around src/elf: read a file into the model, read only the

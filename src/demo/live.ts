@@ -1,7 +1,7 @@
-import type { KernelWorkspace } from '../../kernel/manifest.js';
-import { cacheRoot } from '../../kernel/cache.js';
-import { Vm } from '../../vm/session.js';
-import { troubleError, type Trouble } from '../../vm/console-scan.js';
+import type { KernelWorkspace } from '../kernel/manifest.js';
+import { cacheRoot } from '../kernel/cache.js';
+import { Vm } from '../vm/session.js';
+import { troubleError, type Trouble } from '../vm/console-scan.js';
 
 // The demo's last step: rebootless itself inside a VM of the release, doing
 // what an operator does on a live host: predict, apply, status, revert.

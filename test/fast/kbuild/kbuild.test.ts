@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseOwner } from '../../../src/kbuild/owner.js';
+import { renderKbuild, shippedRecord } from '../../../src/kbuild/records.js';
 
 describe('object owner from kbuild .cmd files', () => {
   it('reads a built-in object as vmlinux', () => {
@@ -15,5 +16,19 @@ describe('object owner from kbuild .cmd files', () => {
 
   it('knows nothing without a recorded command', () => {
     expect(parseOwner('')).toBeUndefined();
+  });
+});
+
+describe('kbuild records for the livepatch module', () => {
+  it('names the module and its parts in link order', () => {
+    expect(renderKbuild('livepatch_fix', ['livepatch.o', 'patch0.o', 'patch1.o'])).toBe('obj-m := livepatch_fix.o\nlivepatch_fix-y := livepatch.o patch0.o patch1.o\n');
+  });
+
+  it('records a shipped part as copied from its _shipped file', () => {
+    const r = shippedRecord('patch0.o');
+    expect(r.file).toBe('.patch0.o.cmd');
+    expect(r.text.split('\n')[0]).toBe('cmd_patch0.o := cat patch0.o_shipped > patch0.o');
+    expect(r.text).toContain('source_patch0.o := patch0.o_shipped\n');
+    expect(r.text).toContain('deps_patch0.o := \n');
   });
 });

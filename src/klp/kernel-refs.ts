@@ -1,30 +1,55 @@
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
+import { findSymtab } from '../elf/edit.js';
 import type { ElfFile, ElfSymbol } from '../elf/model.js';
-import type { KernelRef, KernelSymbol } from '../klp/extract.js';
-import { fileBlocks, findSympos, matchFileBlock } from '../klp/sympos.js';
-import type { Export } from '../kernel/symvers.js';
-import type { ObjectOwner } from '../kbuild/owner.js';
+import type { KernelRef, KernelSymbol } from './extract.js';
+import { fileBlocks, findSympos, matchFileBlock } from './sympos.js';
 
 // How the running kernel provides each symbol the patch refers to but does
 // not carry: an export (a normal relocation) or a livepatch relocation to
-// vmlinux or to the target module, with its sympos.
+// vmlinux or to the target module, with its sympos. The one place both are
+// decided: the patch object's references and the klp_func table's
+// `old_sympos` come from the same resolver.
+
+/** What the policy needs of a Module.symvers entry. */
+export interface ExportedSymbol {
+  /** The module exporting it ('vmlinux' for the kernel image). */
+  module: string;
+}
 
 export interface RefsInput {
   /** The compiled original object: its locals find its FILE block in vmlinux. */
   object: ElfFile;
   sourcePath: string;
-  owner: ObjectOwner;
+  /** The module the object is linked into, or null for vmlinux. */
+  module: string | null;
   vmlinuxSymbols: readonly ElfSymbol[];
   /** The target module's symbol table (module targets). */
   moduleSymbols?: readonly ElfSymbol[];
-  exports: Map<string, Export>;
+  exports: ReadonlyMap<string, ExportedSymbol>;
 }
 
-export function kernelResolver(i: RefsInput): (sym: KernelSymbol) => KernelRef {
+export type KernelResolver = (sym: KernelSymbol) => KernelRef;
+
+/** A resolver for one object; each name is decided once and remembered. */
+export function kernelResolver(i: RefsInput): KernelResolver {
+  const decided = new Map<string, KernelRef>();
+  const decide = policy(i);
+  return (sym) => {
+    const key = `${sym.local ? 'l' : 'g'}:${sym.name}`;
+    let r = decided.get(key);
+    if (!r) decided.set(key, (r = decide(sym)));
+    return r;
+  };
+}
+
+/** A function's `old_sympos`: 0 for an export (its name is unique), else the livepatch relocation's. */
+export const symposOf = (r: KernelRef): number => (r.kind === 'klp' ? r.sympos : 0);
+
+function policy(i: RefsInput): KernelResolver {
   const objectName = path.basename(i.sourcePath).replace(/\.c$/, '.o');
-  const locals = (i.object.sections.find((s) => s.symbols)?.symbols ?? [])
+  const locals = (findSymtab(i.object)?.symbols ?? [])
     .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
     .map((s) => s.name);
   let block: ReturnType<typeof matchFileBlock> | null = null;
@@ -34,15 +59,15 @@ export function kernelResolver(i: RefsInput): (sym: KernelSymbol) => KernelRef {
 
   return (sym) => {
     const { name, local } = sym;
-    if (i.owner.kind === 'module' && i.moduleSymbols) {
+    if (i.module !== null && i.moduleSymbols) {
       const r = findSympos(i.moduleSymbols, name, 'table');
-      if ('sympos' in r) return { kind: 'klp', object: i.owner.name, name, sympos: r.sympos };
-      if (r.error === 'ambiguous') throw unresolved(sym, i.owner.name, `${r.candidates} symbols of that name in the module`);
+      if ('sympos' in r) return { kind: 'klp', object: i.module, name, sympos: r.sympos };
+      if (r.error === 'ambiguous') throw unresolved(sym, i.module, `${r.candidates} symbols of that name in the module`);
       // a static of the module's own object lives in the module: never take vmlinux's namesake
-      if (local) throw unresolved(sym, i.owner.name, 'a static of this object, missing from the module\'s symbol table');
+      if (local) throw unresolved(sym, i.module, 'a static of this object, missing from the module\'s symbol table');
     }
     const exp = i.exports.get(name);
-    if (!local && exp && !(i.owner.kind === 'module' && exp.module === i.owner.name)) return { kind: 'export', name };
+    if (!local && exp && exp.module !== i.module) return { kind: 'export', name };
     const r = findSympos(i.vmlinuxSymbols, name, 'address', local ? vmlinuxBlock()?.block : undefined);
     if ('sympos' in r) return { kind: 'klp', object: 'vmlinux', name, sympos: r.sympos };
     const why = r.error === 'ambiguous' ? `${r.candidates} symbols of that name and no matching FILE block` : r.candidates ? `no symbol of that name in this object's FILE block (${r.candidates} elsewhere)` : 'no such symbol';

@@ -1,15 +1,18 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { findSymtab, modinfoOf, modinfoValue, parseElf, parseLivepatchSymbolName, readKlpTables, type ElfFile } from '../elf/index.js';
-import { openElfSymbols, readElfFile } from '../kernel/elf-files.js';
+import { openElfSymbols, readElfFile, writeElfBytes } from '../elf/files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { findModuleFile } from '../kernel/module-files.js';
 import { readSymvers } from '../kernel/symvers.js';
 import { targetObject, verifyLivepatch, type TargetObject, type TargetSymbol, type Violation } from '../klp/verify/index.js';
 
-// The `verify` step: reads a finished livepatch module back and checks it
-// against the release's vmlinux, module files and Module.symvers, with its
-// own reading of the module (klp tables, relocations) and of the kernel's
-// code. Shared by `rebootless build` (last step), `verify`, and `try`.
+// Stage 8, verify: the finished module read back and checked against the
+// release's vmlinux, module files and Module.symvers, with its own reading
+// of the module (klp tables, relocations) and of the kernel's code, sharing
+// nothing with the stages that produced it. Only a module that passes is
+// written. Also `rebootless verify` and `try`'s first step.
 
 export interface VerifyReport {
   module: string;
@@ -79,4 +82,12 @@ export async function verifyModuleBytes(bytes: Uint8Array, label: string, ws: Ke
 
 export function assertVerified(r: VerifyReport): void {
   if (!r.ok) throw new RebootlessError('VERIFY_FAILED', { module: r.module, against: r.release, violations: r.violations });
+}
+
+/** The stage: checks the module's bytes, then writes them to `output` (nothing is written on failure). */
+export async function verifyAndWrite(bytes: Uint8Array, output: string, ws: KernelWorkspace): Promise<VerifyReport> {
+  const report = await verifyModuleBytes(bytes, output, ws);
+  await fsp.mkdir(path.dirname(output), { recursive: true });
+  await writeElfBytes(output, bytes);
+  return report;
 }

@@ -1,0 +1,81 @@
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isRebootlessError } from '../errors/index.js';
+import { removePath } from '../util/fs.js';
+import { compile } from './compile.js';
+import { diff } from './diff.js';
+import { generate } from './generate.js';
+import { readKernelFacts } from './kernel-facts.js';
+import { link } from './link.js';
+import { postLink } from './post-link.js';
+import { snapshot } from './snapshot.js';
+import type { BuildOptions, BuildReport } from './types.js';
+import { validate } from './validate.js';
+import { verifyAndWrite } from './verify.js';
+
+// `rebootless build`: a source diff to a livepatch module. The stages, in
+// order, one file each:
+//   validate   the diffs parsed, checked and applied in memory  (validate.ts)
+//   snapshot   a hard-linked copy of the prepared release tree  (snapshot.ts)
+//   compile    each changed file, as released and patched       (compile.ts)
+//   diff       what changed, and whether a livepatch can carry it (diff.ts)
+//   generate   the patch objects and klp_func rows               (generate.ts)
+//   link       the module, by kbuild                             (link.ts)
+//   post-link  livepatch relocations; exports and vermagic checked (post-link.ts)
+//   verify     read back and checked independently, then written (verify.ts)
+// Only the files the diff touches are compiled.
+
+export type { BuildOptions, BuildReport, BuiltObject } from './types.js';
+
+export const STAGES = ['validate', 'snapshot', 'compile', 'diff', 'generate', 'link', 'post-link', 'verify'] as const;
+type StageName = (typeof STAGES)[number];
+
+/** The kernel module name of patch `name`: `livepatch_` and the name with anything but [A-Za-z0-9_] as `_`. */
+export const patchModuleName = (name: string): string => `livepatch_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
+export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
+  const timings: Record<string, number> = {};
+  const stage = async <T>(name: StageName, run: () => Promise<T> | T): Promise<T> => {
+    const t0 = Date.now();
+    o.progress.stage(name);
+    const r = await run();
+    timings[name] = Date.now() - t0;
+    o.progress.stageDone(name, timings[name] ?? 0);
+    return r;
+  };
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'rebootless-build-'));
+  const moduleName = patchModuleName(o.name);
+  const output = path.resolve(o.output);
+  // read while the tree is copied; awaited by the stages that need it
+  const kernel = readKernelFacts(o.workspace);
+  kernel.catch(() => undefined);
+  let keepWork = o.keepWorkdir === true;
+  try {
+    const files = await stage('validate', () => validate(o.patches, o.workspace.sourceTree));
+    const tree = await stage('snapshot', () => snapshot(o.workspace.sourceTree, work, o.signal));
+    const compiled = await stage('compile', () => compile({ tree, work, files, workspace: o.workspace, kernel, ...(o.signal ? { signal: o.signal } : {}) }));
+    const changed = await stage('diff', () => diff(compiled));
+    const facts = await kernel;
+    const generated = await stage('generate', () => generate(changed, facts, o.workspace));
+    const ko = await stage('link', () =>
+      link({ options: o, moduleName, generated, dir: path.join(work, 'module') }).catch((e: unknown) => {
+        if (isRebootlessError(e) && e.code === 'BUILD_GENERATED_CODE_FAILED') keepWork = true;
+        throw e;
+      }),
+    );
+    const linked = await stage('post-link', () => postLink({ ko, placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
+    await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace));
+    return {
+      release: o.workspace.release,
+      module: moduleName,
+      output,
+      objects: generated.built,
+      warnings: [...generated.warnings, ...linked.warnings],
+      timings,
+      ...(o.keepWorkdir ? { workdir: work } : {}),
+    };
+  } finally {
+    if (!keepWork) await removePath(work);
+  }
+}

@@ -1,0 +1,86 @@
+import type { DiffResult } from '../diff/types.js';
+import type { ElfFile, ElfSymbol } from '../elf/model.js';
+import type { ObjectOwner } from '../kbuild/owner.js';
+import type { Export } from '../kernel/symvers.js';
+import type { KernelWorkspace } from '../kernel/manifest.js';
+import type { KlpObject } from '../klp/module-source.js';
+import type { Placeholder } from '../klp/extract.js';
+import type { Progress } from '../util/progress.js';
+
+// What flows between the build's stages (pipeline/index.ts lists them in order).
+
+export interface BuildOptions {
+  workspace: KernelWorkspace;
+  patches: string[];
+  name: string;
+  output: string;
+  replace: boolean;
+  description?: string;
+  cves?: string[];
+  keepWorkdir?: boolean;
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+/** validate → snapshot/compile: one source file, before and after the diff. */
+export interface PatchedSource {
+  path: string;
+  orig: string;
+  patched: string;
+}
+
+/** The facts of the running kernel the build needs, each read once. */
+export interface KernelFacts {
+  vmlinuxSymbols: readonly ElfSymbol[];
+  /** The `GCC: ...` string vmlinux's .comment records, if any. */
+  compiler: string | undefined;
+  exports: Map<string, Export>;
+}
+
+/** compile → diff: one translation unit compiled before and after, each object read once. */
+export interface CompiledObject {
+  source: string;
+  object: string;
+  owner: ObjectOwner;
+  orig: ElfFile;
+  patched: ElfFile;
+}
+
+/** diff → generate: an object with a patchable change. */
+export interface ChangedObject extends CompiledObject {
+  diff: DiffResult;
+}
+
+/** One compiled object's part of the report. */
+export interface BuiltObject {
+  source: string;
+  object: string;
+  owner: ObjectOwner;
+  diff: DiffResult;
+  patched: { name: string; sympos: number }[];
+  carried: string[];
+}
+
+/** generate → link: the patch objects and the tables naming their functions. */
+export interface GeneratedPatch {
+  /** klp_object tables, one per target object (vmlinux or a module). */
+  objects: KlpObject[];
+  /** Placeholder symbols the post-link stage turns into livepatch relocations. */
+  placeholders: Placeholder[];
+  /** One serialized patch object per changed compiled object, in link order. */
+  patchObjects: Uint8Array[];
+  /** Symbol namespaces of the exports the patch objects use. */
+  namespaces: string[];
+  built: BuiltObject[];
+  warnings: string[];
+}
+
+export interface BuildReport {
+  release: string;
+  module: string;
+  output: string;
+  objects: BuiltObject[];
+  warnings: string[];
+  timings: Record<string, number>;
+  workdir?: string;
+}
