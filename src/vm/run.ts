@@ -2,14 +2,14 @@ import { RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import type { Trouble } from './console-scan.js';
 import type { GuestFile } from './initramfs.js';
-import { Vm } from './session.js';
+import { Vm, type GuestCommand } from './session.js';
 
 // One command in a fresh VM: `rebootless vm run`.
 
 export interface VmRunOptions {
   workspace: KernelWorkspace;
   cacheRoot: string;
-  command: string;
+  command: GuestCommand;
   files?: GuestFile[];
   modules?: string[];
   withCli?: boolean;
@@ -36,6 +36,13 @@ export interface VmRunResult {
   excerpt: string;
   pid: number;
 }
+
+/**
+ * What `vm run -- WORDS…` runs: one word is a shell command line (pipes,
+ * redirections, `&&`); several are a program and its arguments, run exactly
+ * as given, as `docker run` and `kubectl exec` do.
+ */
+export const commandOfWords = (words: readonly string[]): GuestCommand => (words.length === 1 ? (words[0] as string) : words);
 
 /** `HOST[:GUEST]` → a guest file; GUEST defaults to /root/<basename>. */
 export function parseFileSpec(spec: string): GuestFile {

@@ -9,7 +9,7 @@ import { RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { processAlive, removePath } from '../util/fs.js';
 import { commandExists, tail } from '../util/process.js';
-import { shellQuote } from '../util/shell.js';
+import { shellCommand, shellQuote } from '../util/shell.js';
 import { ConsoleScanner, troubleError, type Trouble } from './console-scan.js';
 import { copyInScript, MARK } from './guest-scripts.js';
 import { buildInitramfs, type GuestFile } from './initramfs.js';
@@ -34,6 +34,12 @@ export interface VmStartOptions {
   /** Aborting during boot kills QEMU and fails the start with INTERRUPTED. */
   signal?: AbortSignal;
 }
+
+/** A shell command line, or a program and its arguments run exactly as given (each argument quoted). */
+export type GuestCommand = string | readonly string[];
+
+/** The shell text the guest runs for `command`. */
+export const commandLine = (command: GuestCommand): string => (typeof command === 'string' ? command : shellCommand(command));
 
 export interface CommandResult {
   exitCode: number;
@@ -296,9 +302,9 @@ export class Vm {
     return !this.exited;
   }
 
-  /** Runs a shell command in the guest; commands run one at a time, in order. */
-  run(command: string, options: RunOptions = {}): Promise<CommandResult> {
-    const next = this.queue.then(() => this.runNow(command, options));
+  /** Runs a command in the guest; commands run one at a time, in order. */
+  run(command: GuestCommand, options: RunOptions = {}): Promise<CommandResult> {
+    const next = this.queue.then(() => this.runNow(commandLine(command), options));
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { writeCpio } from '../../src/vm/cpio.js';
+import { commandOfWords } from '../../src/vm/run.js';
 import { Vm } from '../../src/vm/session.js';
 import { finish, runCliProcess, spawnCli } from '../helpers/run-cli.js';
 import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
@@ -156,6 +157,9 @@ describe('vm library API', () => {
       expect((await vm.run('echo 42 > /tmp/state; sleep 600 & echo $! > /tmp/bg')).exitCode).toBe(0);
       const r = await vm.run('cat /tmp/state; kill -0 $(cat /tmp/bg) && echo bg-alive');
       expect(r.output).toBe('42\nbg-alive\n');
+      // `vm run -- sh -c 'exit 7'` and `vm run -- echo "it's"`: several words are an argv, run exactly
+      expect((await vm.run(commandOfWords(['sh', '-c', 'exit 7']))).exitCode).toBe(7);
+      expect((await vm.run(commandOfWords(['echo', "it's"]))).output).toBe("it's\n");
       const host = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-copy-')), 'blob');
       const blob = Buffer.alloc(300_000);
       for (let i = 0; i < blob.length; i++) blob[i] = (i * 7919) & 0xff;

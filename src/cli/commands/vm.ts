@@ -4,7 +4,7 @@ import { troubleError } from '../../vm/console-scan.js';
 import { cacheRoot } from '../../kernel/cache.js';
 import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
-import { parseFileSpec, runInVm } from '../../vm/run.js';
+import { commandOfWords, parseFileSpec, runInVm } from '../../vm/run.js';
 import type { CliContext, SetExit } from '../context.js';
 import { collect } from '../options.js';
 import { printJson } from '../render.js';
@@ -44,8 +44,8 @@ interface VmRunFlags {
 export function registerVm(program: Command, ctx: CliContext, setExit: SetExit): void {
   const vm = program.command('vm').description('boot a fetched kernel release under QEMU and run commands in it');
   vm.command('run')
-    .description('boot the release in a throwaway VM, run COMMAND under /bin/sh, exit with its status (kernel trouble on the console fails the run)')
-    .argument('<command...>', 'the shell command (put it after --)')
+    .description("boot the release in a throwaway VM, run COMMAND in it, exit with its exit status (90 when the console shows kernel trouble, 124 on a timeout; --json tells these from the guest's own)")
+    .argument('<command...>', "after --: one argument is a shell command line ('dmesg | tail -3'); several are a program and its arguments, run exactly as given (sh -c 'exit 7' exits 7)")
     .option('--kernel <release>', 'kernel release (default: the only fetched one)')
     .option('--file <host[:guest]>', 'copy a host file into the guest (repeatable; guest default /root/NAME)', collect, [])
     .option('--module <name>', 'ship a module of the release and its dependencies, for modprobe (repeatable)', collect, [])
@@ -63,7 +63,7 @@ export function registerVm(program: Command, ctx: CliContext, setExit: SetExit):
       const r = await runInVm({
         workspace,
         cacheRoot: cacheRoot(),
-        command: words.join(' '),
+        command: commandOfWords(words),
         files: f.file.map(parseFileSpec),
         modules: f.module,
         ...(f.withCli ? { withCli: true } : {}),
