@@ -75,4 +75,3 @@ export async function subdirectories(dir: string): Promise<string[]> {
 }
 
 // the runtime's modules are named as everywhere else: '-' and '_' alike
-export { moduleName } from '../util/module-name.js';

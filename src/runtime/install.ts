@@ -2,7 +2,8 @@ import { mkdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists, removePath, writeFileAtomic } from '../util/fs.js';
-import { hostPath, moduleName, readTextIfAny, subdirectories, type LiveHost } from './host.js';
+import { hostPath, readTextIfAny, subdirectories, type LiveHost } from './host.js';
+import { moduleName } from '../util/module-name.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { requireRoot } from './preflight.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { RebootlessError } from '../errors/index.js';
 import { modinfoOf, modinfoValue, parseElf, type ElfFile } from '../elf/index.js';
-import { moduleName } from './host.js';
+import { moduleName, moduleNameOfFile } from '../util/module-name.js';
 import { readKlpTables, type KlpTableObject } from '../elf/klp-tables.js';
 
 // What a livepatch .ko says about itself before it is loaded.
@@ -34,7 +34,7 @@ export function describeModule(file: string, bytes: Uint8Array, elf: ElfFile): L
   const fromThisModule = elf.sections.find((s) => s.name === '.gnu.linkonce.this_module');
   return {
     file,
-    name: moduleName(modinfoValue(info, 'name') ?? nameFromThisModule(fromThisModule?.data) ?? file.replace(/^.*\//, '').replace(/\.ko$/, '')),
+    name: moduleName(modinfoValue(info, 'name') ?? nameFromThisModule(fromThisModule?.data) ?? moduleNameOfFile(file)),
     release: vermagic.split(' ')[0] ?? '',
     vermagic,
     description: modinfoValue(info, 'description') ?? null,

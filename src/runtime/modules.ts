@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists } from '../util/fs.js';
-import { hostPath, moduleName, readTextIfAny, type LiveHost } from './host.js';
+import { hostPath, readTextIfAny, type LiveHost } from './host.js';
+import { moduleName } from '../util/module-name.js';
 
 // Loading and unloading modules, and what /sys/module says about them.
 

@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { removePath, writeFileAtomic } from '../util/fs.js';
-import { hostPath, moduleName, type LiveHost } from './host.js';
+import { hostPath, type LiveHost } from './host.js';
+import { moduleName } from '../util/module-name.js';
 import type { KlpTableObject } from '../elf/klp-tables.js';
 
 // What rebootless remembers about a patch it applied, in /run/rebootless

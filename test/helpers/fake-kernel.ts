@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { moduleName, type ExecResult, type LiveHost } from '../../src/runtime/host.js';
+import type { ExecResult, LiveHost } from '../../src/runtime/host.js';
+import { moduleName } from '../../src/util/module-name.js';
 import type { KlpTableObject } from '../../src/elf/klp-tables.js';
 import { newCodeSymbol } from '../../src/elf/livepatch.js';
 import { readModuleFile } from '../../src/runtime/module-file.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RebootlessError } from '../../errors/index.js';
-import { moduleName } from '../../runtime/host.js';
+import { moduleName } from '../../util/module-name.js';
 import { hostStatus, type HostStatus, type PatchStatus } from '../../runtime/status.js';
 import type { CliContext, SetExit } from '../context.js';
 import { hostFromEnv } from '../live-host.js';
