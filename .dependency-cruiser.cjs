@@ -1,4 +1,4 @@
-// The layer rules of ARCHITECTURE.md: each folder under src/ may import only
+// The layer rules (docs/architecture.md's table is generated from these): each folder under src/ may import only
 // the folders listed for it. Checked by `npm run lint`.
 const allowed = {
   errors: [],
@@ -18,7 +18,7 @@ const allowed = {
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const layerRules = Object.entries(allowed).map(([layer, deps]) => ({
   name: `layer-${layer.replace('/', '-')}`,
-  comment: `src/${layer} may import only: ${deps.length ? deps.join(', ') : 'nothing'} (ARCHITECTURE.md)`,
+  comment: `src/${layer} may import only: ${deps.length ? deps.join(', ') : 'nothing'} (docs/architecture.md)`,
   severity: 'error',
   from: { path: `^src/${esc(layer)}/` },
   to: {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-/** Every command's --help text, in order: the README's CLI reference is this. */
+/** Every command's --help text, in order: docs/cli.md is this (npm run docs). */
 export function renderReference(program: Command): string {
   const out: string[] = [];
   const walk = (cmd: Command, prefix: string[]): void => {

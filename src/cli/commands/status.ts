@@ -51,7 +51,7 @@ export function registerStatus(program: Command, ctx: CliContext, setExit: SetEx
   program
     .command('list')
     .description('list the live patches loaded in the running kernel')
-    .option('--json', 'print the status JSON (schema rebootless.status/1, see README)')
+    .option('--json', 'print the status JSON (schema rebootless.status/1, see docs/status-schema.md)')
     .action(async (f: { json?: boolean }) => {
       const s = await hostStatus(hostFromEnv());
       if (f.json) printJson(ctx.io.stdout, s);
@@ -63,7 +63,7 @@ export function registerStatus(program: Command, ctx: CliContext, setExit: SetEx
     .command('status')
     .description('show loaded live patches in detail: state, transition, objects and functions, description, CVEs, taint')
     .argument('[name]', 'only this patch')
-    .option('--json', 'print the status JSON (schema rebootless.status/1, see README)')
+    .option('--json', 'print the status JSON (schema rebootless.status/1, see docs/status-schema.md)')
     .action(async (name: string | undefined, f: { json?: boolean }) => {
       const s = await hostStatus(hostFromEnv());
       const wanted = name === undefined ? s.patches : s.patches.filter((p) => p.name === moduleName(name));
