@@ -78,7 +78,7 @@ export async function benchDiff(): Promise<void> {
 
     t = performance.now();
     const origPath = path.join(tmp, 'namei.orig.o');
-    copyFileSync(await compileObject(tree, OBJECT, { cc: ws.cc, jobs: 2 }), origPath);
+    copyFileSync(await compileObject(tree, OBJECT, { cc: ws.cc, release: ws.release, jobs: 2 }), origPath);
     console.log(`compile ${OBJECT} (orig, fresh snapshot: builds objtool and friends first): ${formatDuration(performance.now() - t)}`);
 
     const text = readFileSync(path.join(tree, SOURCE), 'utf8');
@@ -88,7 +88,7 @@ export async function benchDiff(): Promise<void> {
     await replaceFile(tree, SOURCE, `${text.slice(0, at)}return -ENOLINK;${text.slice(at + 'return -EINVAL;'.length)}`);
     t = performance.now();
     const patchedPath = path.join(tmp, 'namei.patched.o');
-    copyFileSync(await compileObject(tree, OBJECT, { cc: ws.cc, jobs: 2 }), patchedPath);
+    copyFileSync(await compileObject(tree, OBJECT, { cc: ws.cc, release: ws.release, jobs: 2 }), patchedPath);
     console.log(`compile ${OBJECT} (patched, one line changed in vfs_readlink): ${formatDuration(performance.now() - t)}`);
     console.log(`object sizes: orig ${formatBytes(statSync(origPath).size)}, patched ${formatBytes(statSync(patchedPath).size)}`);
 

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
 import { runCommand } from '../util/process.js';
 
 // Compile one translation unit with the kernel's own flags, through kbuild,
@@ -8,9 +9,7 @@ import { runCommand } from '../util/process.js';
 
 export const DIFF_CFLAGS = '-ffunction-sections -fdata-sections';
 
-export interface CompileOptions {
-  /** The compiler the release was built with (manifest `cc`, e.g. gcc-12). */
-  cc: string;
+export interface CompileOptions extends KbuildTarget {
   jobs?: number;
   signal?: AbortSignal;
 }
@@ -21,7 +20,7 @@ export async function compileObject(tree: string, objRel: string, o: CompileOpti
   // kbuild decides from timestamps; a replaced source is newer, but an object
   // left by an earlier compile of another version must go.
   await fsp.rm(out, { force: true });
-  await runCommand('make', ['-C', tree, `-j${o.jobs ?? os.cpus().length}`, `CC=${o.cc}`, `KCFLAGS=${DIFF_CFLAGS}`, objRel], {
+  await runCommand('make', ['-C', tree, `-j${o.jobs ?? os.cpus().length}`, ...kbuildVariables(o), `KCFLAGS=${DIFF_CFLAGS}`, objRel], {
     ...(o.signal ? { signal: o.signal } : {}),
   });
   return out;

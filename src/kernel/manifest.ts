@@ -8,7 +8,8 @@ import { pathExists, writeFileAtomic } from '../util/fs.js';
 // directory (the cache can move) and handed out absolute.
 
 export const MANIFEST_FILE = 'manifest.json';
-export const MANIFEST_SCHEMA = 1;
+/** 2: no linux-headers tree (modules link against the prepared source tree, prepared for the release's name). */
+export const MANIFEST_SCHEMA = 2;
 
 export const PATH_FIELDS = [
   'vmlinuz',
@@ -16,7 +17,6 @@ export const PATH_FIELDS = [
   'systemMap',
   'config',
   'moduleSymvers',
-  'headersDir',
   'sourceTree',
   'modulesDir',
 ] as const;
@@ -26,6 +26,8 @@ export interface KernelWorkspace extends Record<PathField, string> {
   release: string;
   debianVersion: string;
   flavor: string;
+  /** The Debian suite family it was fetched from (kernel/suites.ts), e.g. `bookworm-backports`; absent in older manifests. */
+  suite?: string;
   /** The compiler the release was built with (CONFIG_CC_VERSION_TEXT). */
   compiler: string;
   /** The program kbuild must run as CC to reproduce it, e.g. `gcc-12`. */
@@ -74,12 +76,12 @@ export function parseManifest(text: string, dir: string, file = path.join(dir, M
     cc,
     packages: (packages as { name: string; version: string }[]).map((p) => ({ name: p.name, version: p.version })),
     fetchedAt,
+    ...(typeof o.suite === 'string' && o.suite !== '' ? { suite: o.suite } : {}),
     vmlinuz: '',
     vmlinux: '',
     systemMap: '',
     config: '',
     moduleSymvers: '',
-    headersDir: '',
     sourceTree: '',
     modulesDir: '',
   };
@@ -111,4 +113,14 @@ export async function readManifest(dir: string): Promise<KernelWorkspace | undef
     }
   }
   return ws;
+}
+
+/** True when `dir` holds a workspace of an older manifest schema: prepared differently, to be fetched again from scratch. */
+export async function isOutdatedWorkspace(dir: string): Promise<boolean> {
+  try {
+    const raw = JSON.parse(await fsp.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as { schema?: unknown };
+    return typeof raw.schema === 'number' && raw.schema < MANIFEST_SCHEMA;
+  } catch {
+    return false;
+  }
 }

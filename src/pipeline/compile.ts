@@ -25,7 +25,7 @@ export interface CompileInput {
 }
 
 export async function compile(i: CompileInput): Promise<CompiledObject[]> {
-  const cc = { cc: i.workspace.cc, ...(i.signal ? { signal: i.signal } : {}) };
+  const cc = { cc: i.workspace.cc, release: i.workspace.release, ...(i.signal ? { signal: i.signal } : {}) };
   const out: CompiledObject[] = [];
   for (const f of i.files) {
     const obj = objectFor(f.path);

@@ -59,7 +59,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     const facts = await kernel;
     const generated = await stage('generate', () => generate(changed, facts, o.workspace));
     const ko = await stage('link', () =>
-      link({ options: o, moduleName, generated, dir: path.join(work, 'module') }).catch((e: unknown) => {
+      link({ options: o, moduleName, generated, tree, dir: path.join(work, 'module') }).catch((e: unknown) => {
         if (isRebootlessError(e) && e.code === 'BUILD_GENERATED_CODE_FAILED') keepWork = true;
         throw e;
       }),

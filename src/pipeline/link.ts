@@ -6,7 +6,7 @@ import { renderModuleSource } from '../klp/module-source.js';
 import type { BuildOptions, GeneratedPatch } from './types.js';
 
 // Stage 6, link: the module's C source (the klp tables) and the patch
-// objects, linked by kbuild against the release's headers. The user wrote
+// objects, linked by kbuild as an external module of the snapshot tree. The user wrote
 // none of this code: a failure here is ours, reported with the sources kept.
 
 export interface LinkInput {
@@ -15,6 +15,8 @@ export interface LinkInput {
   generated: GeneratedPatch;
   /** The directory the module is built in. */
   dir: string;
+  /** The build's snapshot of the prepared release tree. */
+  tree: string;
 }
 
 export async function link(i: LinkInput): Promise<string> {
@@ -37,7 +39,7 @@ export async function link(i: LinkInput): Promise<string> {
     files[record.file] = record.text;
   }
   try {
-    return await linkModule({ headersDir: o.workspace.headersDir, dir: i.dir, moduleName: i.moduleName, files, ...(o.signal ? { signal: o.signal } : {}) });
+    return await linkModule({ tree: i.tree, cc: o.workspace.cc, release: o.workspace.release, dir: i.dir, moduleName: i.moduleName, files, ...(o.signal ? { signal: o.signal } : {}) });
   } catch (e) {
     if (!(e instanceof RebootlessError) || e.code !== 'COMMAND_FAILED') throw e;
     const d = e.data as { command: string; stderrTail: string };

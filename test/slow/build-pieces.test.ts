@@ -23,7 +23,7 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
   it('finds the FILE block of fs/proc/base.c and the position of its proc_single_open', async () => {
     const ws = await defaultWorkspace();
     const tree = await createSnapshot(ws.sourceTree, path.join(work, 'tree'));
-    const obj = await readElfFile(await compileObject(tree, 'fs/proc/base.o', { cc: ws.cc }));
+    const obj = await readElfFile(await compileObject(tree, 'fs/proc/base.o', { cc: ws.cc, release: ws.release }));
     const locals = (findSymtab(obj)?.symbols ?? [])
       .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
       .map((s) => s.name);
@@ -46,7 +46,7 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     expect(r.symbol.value >= lo && r.symbol.value <= hi).toBe(true);
     // kbuild's record says where the object goes
     expect(await readOwner(tree, 'fs/proc/base.o')).toEqual({ kind: 'vmlinux' });
-    await compileObject(tree, 'fs/binfmt_misc.o', { cc: ws.cc });
+    await compileObject(tree, 'fs/binfmt_misc.o', { cc: ws.cc, release: ws.release });
     expect(await readOwner(tree, 'fs/binfmt_misc.o')).toEqual({ kind: 'module', name: 'binfmt_misc' });
     // and a name that is unique in vmlinux gets 0
     expect(findSympos(symbols, 'proc_pid_cmdline_read', 'address', match?.block)).toMatchObject({ sympos: 0 });

@@ -89,7 +89,7 @@ async function variant(sourceRel: string, change: (text: string) => string, modu
   mkdirSync(path.dirname(out), { recursive: true });
   await replaceFile(tree, sourceRel, text);
   try {
-    copyFileSync(await compileObject(tree, objRel, { cc: ws.cc, jobs: 2 }), out);
+    copyFileSync(await compileObject(tree, objRel, { cc: ws.cc, release: ws.release, jobs: 2 }), out);
   } finally {
     await replaceFile(tree, sourceRel, pristine);
   }

@@ -68,7 +68,7 @@ describe('kernel fetch (real Debian packages)', () => {
     const r = await runCliProcess(['kernel', 'show', release, '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const ws = JSON.parse(r.stdout) as Record<string, string>;
-    for (const k of ['vmlinuz', 'vmlinux', 'systemMap', 'config', 'moduleSymvers', 'headersDir', 'sourceTree', 'modulesDir']) {
+    for (const k of ['vmlinuz', 'vmlinux', 'systemMap', 'config', 'moduleSymvers', 'sourceTree', 'modulesDir']) {
       expect(existsSync(ws[k] as string), `${k} ${ws[k]}`).toBe(true);
     }
     expect(ws).toMatchObject({ release, flavor: 'cloud-amd64' });
@@ -98,13 +98,17 @@ describe('kernel fetch (real Debian packages)', () => {
     rmSync(path.dirname(snap), { recursive: true, force: true });
   });
 
-  it('the headers build an external module whose vermagic is the release', async () => {
+  it('the prepared tree builds an external module whose vermagic is the release, and stays untouched', async () => {
     const ws = await readManifest(releaseDir(cache, release));
     if (!ws) throw new Error('no workspace');
     const mod = mkdtempSync(path.join(os.tmpdir(), 'rb-mod-'));
     writeFileSync(path.join(mod, 'hello.c'), '#include <linux/module.h>\nstatic int __init hello_init(void) { return 0; }\nmodule_init(hello_init);\nMODULE_LICENSE("GPL");\n');
     writeFileSync(path.join(mod, 'Kbuild'), 'obj-m := hello.o\n');
-    execFileSync('make', ['-C', ws.headersDir, `M=${mod}`, 'modules'], { stdio: 'pipe' });
+    const stamp = path.join(mod, 'stamp');
+    writeFileSync(stamp, '');
+    execFileSync('make', ['-C', ws.sourceTree, `M=${mod}`, `CC=${ws.cc}`, 'modules'], { stdio: 'pipe' });
+    // the build snapshots hard-link this tree: an external module build must write nothing in it
+    expect(execFileSync('find', [ws.sourceTree, '-newer', stamp, '-not', '-type', 'd']).toString()).toBe('');
     const modinfo = execFileSync('readelf', ['-p', '.modinfo', path.join(mod, 'hello.ko')]).toString();
     expect(modinfo).toContain(`vermagic=${release} `);
     rmSync(mod, { recursive: true, force: true });

@@ -59,11 +59,11 @@ describe('vm run (CLI)', () => {
   });
 
   it('fails a run whose kernel warned even though the command succeeded, unless --allow-warn', async () => {
-    // an out-of-tree module, built against the release's headers, that warns when loaded
+    // an out-of-tree module, built against the release's prepared tree, that warns when loaded
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-warn-'));
     writeFileSync(path.join(dir, 'warnme.c'), '#include <linux/module.h>\nstatic int __init warnme_init(void) { WARN_ON(1); return 0; }\nmodule_init(warnme_init);\nMODULE_LICENSE("GPL");\n');
     writeFileSync(path.join(dir, 'Kbuild'), 'obj-m := warnme.o\n');
-    execFileSync('make', ['-C', ws.headersDir, `M=${dir}`, 'modules'], { stdio: 'pipe' });
+    execFileSync('make', ['-C', ws.sourceTree, `M=${dir}`, `CC=${ws.cc}`, 'modules'], { stdio: 'pipe' });
     const ko = `${dir}/warnme.ko`;
     const r = await runCliProcess(['vm', 'run', '--json', '--file', ko, '--', 'insmod /root/warnme.ko && echo loaded'], env());
     const out = JSON.parse(r.stdout) as { exitCode: number; output: string; trouble: { kind: string }[]; error?: { code: string; data: { excerpt: string } } };

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RebootlessError } from '../../../src/errors/index.js';
-import { PATH_FIELDS, parseManifest, readManifest, serializeManifest, writeManifest, type KernelWorkspace } from '../../../src/kernel/manifest.js';
+import { PATH_FIELDS, isOutdatedWorkspace, parseManifest, readManifest, serializeManifest, writeManifest, type KernelWorkspace } from '../../../src/kernel/manifest.js';
 import { cacheRoot } from '../../../src/kernel/cache.js';
 
 function sample(dir: string): KernelWorkspace {
@@ -34,7 +34,8 @@ describe('manifest', () => {
     ['not json', 'not JSON'],
     ['[]', 'not an object'],
     ['{"schema":99}', 'schema 99'],
-    ['{"schema":1,"release":"r"}', "field 'debianVersion'"],
+    ['{"schema":1,"release":"r"}', 'schema 1 is not 2'],
+    ['{"schema":2,"release":"r"}', "field 'debianVersion'"],
   ])('rejects %s', (text, detail) => {
     expect(() => parseManifest(text, '/d')).toThrowError(detail);
   });
@@ -55,6 +56,15 @@ describe('manifest', () => {
     for (const f of PATH_FIELDS) writeFileSync(ws[f], '');
     expect(await readManifest(dir)).toEqual(ws);
     expect(await readManifest(path.join(dir, 'nope'))).toBeUndefined();
+  });
+
+  it('tells a workspace of an older schema (to be fetched again) from a current or missing one', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-manifest-'));
+    expect(await isOutdatedWorkspace(dir)).toBe(false);
+    writeFileSync(path.join(dir, 'manifest.json'), '{"schema":1,"release":"r"}');
+    expect(await isOutdatedWorkspace(dir)).toBe(true);
+    await writeManifest(sample(dir), dir);
+    expect(await isOutdatedWorkspace(dir)).toBe(false);
   });
 });
 
