@@ -37,17 +37,29 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   REGISTRY_UNREACHABLE: {
     exitCode: EXIT.error,
     message: (d) => `the Debian package registry could not be reached: ${d.detail}`,
-    hint: () => 'check the network and /etc/apt/sources.list, then run the same command again; the cache was left as it was',
+    hint: () =>
+      'check the network (rebootless reads http://deb.debian.org/debian and /debian-security; http_proxy is honoured), then run the same command again; the cache was left as it was',
   },
   APT_LISTS_EMPTY: {
     exitCode: EXIT.error,
-    message: () => 'apt knows no Debian kernel packages (the package lists are empty or stale)',
-    hint: () => "run 'apt-get update' as root, then try again",
+    message: (d) => `the ${d.family} package lists hold no Debian kernel packages`,
+    hint: (d) => `remove the lists to have them downloaded again (rm -r CACHE/apt/${d.family}, CACHE being the rebootless cache), then run the same command again`,
+  },
+  APT_UPDATE_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) => `could not update the ${d.family} package lists (${list(d.suites)}): ${d.detail}`,
+    hint: () =>
+      "if the error names a key or a signature, upgrade the host's debian-archive-keyring package (rebootless verifies the archive with its keys); otherwise run the same command again",
+  },
+  ARCHIVE_KEYRING_MISSING: {
+    exitCode: EXIT.error,
+    message: (d) => `Debian's archive keyring ${d.path} is missing: rebootless cannot verify the package lists without it`,
+    hint: () => 'install it: apt-get install debian-archive-keyring',
   },
   PACKAGE_UNAVAILABLE: {
     exitCode: EXIT.error,
-    message: (d) => `package ${d.packageName} ${d.version} is not available from the configured Debian archives`,
-    hint: () => "run 'apt-get update'; old kernel releases disappear from the archive, so pick one listed by 'rebootless kernel fetch --list'",
+    message: (d) => `package ${d.packageName} ${d.version} is not available from the Debian archive`,
+    hint: () => "old kernel releases disappear from the archive: pick one listed by 'rebootless kernel fetch --list'",
   },
   PACKAGE_CONTENT_MISSING: {
     exitCode: EXIT.error,
@@ -56,18 +68,24 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   },
   RELEASE_UNKNOWN: {
     exitCode: EXIT.error,
-    message: (d) => `unknown kernel release '${d.release}'; releases that can be fetched: ${list(d.available)}`,
-    hint: () => "pick a release from the list, or run 'rebootless kernel fetch' without a release to take the default",
+    message: (d) =>
+      (d.families.length
+        ? `unknown kernel release '${d.release}': Debian's ${d.families.join(' and ')} suites do not have it`
+        : `unknown kernel release '${d.release}': not a Debian kernel release rebootless can fetch (bookworm 6.1.0-N-FLAVOUR, bookworm-backports 6.12.N+deb12-FLAVOUR, trixie 6.12.N+deb13-FLAVOUR)`) +
+      `; releases that can be fetched: ${list(d.available)}`,
+    hint: () => "pick one of them, or see every release that can be fetched with 'rebootless kernel fetch --list'",
   },
   RELEASE_INCOMPLETE: {
     exitCode: EXIT.error,
-    message: (d) => `kernel release '${d.release}' cannot be used: missing package(s) ${list(d.missing)}`,
-    hint: () => "rebootless needs the image, headers, -dbg and the exact-version linux-source; run 'apt-get update' or pick another release",
+    message: (d) =>
+      `kernel release '${d.release}' cannot be fetched: the Debian archive no longer serves ${list(d.missing)}; releases that can be fetched: ${list(d.available)}`,
+    hint: () =>
+      "rebootless needs the image, headers, -dbg and linux-source at one version; pick one of the releases named, or see them all with 'rebootless kernel fetch --list'",
   },
   NO_DEFAULT_RELEASE: {
     exitCode: EXIT.error,
-    message: (d) => `no ${d.flavor} kernel release has its image, headers, -dbg and exact-version linux-source packages available`,
-    hint: () => "run 'apt-get update' as root, or name a release explicitly: rebootless kernel fetch RELEASE",
+    message: (d) => `no ${d.flavor} kernel release in Debian's ${d.family} suites has its image, headers, -dbg and exact-version linux-source packages available`,
+    hint: () => "name a release explicitly (rebootless kernel fetch RELEASE); 'rebootless kernel fetch --list' shows those that can be fetched",
   },
   RELEASE_NOT_FETCHED: {
     exitCode: EXIT.error,

@@ -14,12 +14,15 @@ export interface CoreErrorData {
   TOOL_MISSING: { tool: string; packageName: string };
   COMMAND_FAILED: { command: string; exitCode: number | null; signal: string | null; stderrTail: string };
   REGISTRY_UNREACHABLE: { detail: string };
-  APT_LISTS_EMPTY: Record<string, never>;
+  APT_LISTS_EMPTY: { family: string };
+  APT_UPDATE_FAILED: { family: string; suites: string[]; detail: string };
+  ARCHIVE_KEYRING_MISSING: { path: string };
   PACKAGE_UNAVAILABLE: { packageName: string; version: string };
   PACKAGE_CONTENT_MISSING: { packageName: string; path: string };
-  RELEASE_UNKNOWN: { release: string; available: string[] };
-  RELEASE_INCOMPLETE: { release: string; missing: string[] };
-  NO_DEFAULT_RELEASE: { flavor: string };
+  /** families: the suite families the name belongs to (none: no Debian release name); available: close fetchable releases */
+  RELEASE_UNKNOWN: { release: string; families: string[]; available: string[] };
+  RELEASE_INCOMPLETE: { release: string; missing: string[]; available: string[] };
+  NO_DEFAULT_RELEASE: { flavor: string; family: string };
   RELEASE_NOT_FETCHED: { release: string; cacheRoot: string };
   MANIFEST_INVALID: { path: string; detail: string };
   MODULES_DEP_UNREADABLE: { path: string; reason: string };

@@ -1,3 +1,5 @@
+import type { AptKernelIndex } from './release.js';
+
 // Pure parsers for the text apt-cache prints.
 
 /** `apt-cache madison` lines: `pkg | version | archive`. Returns package → versions (as listed). */
@@ -12,6 +14,31 @@ export function parseMadison(text: string): Map<string, string[]> {
     out.set(pkg, list);
   }
   return out;
+}
+
+/**
+ * The archive suite of each `apt-cache madison` line
+ * (`… | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages`):
+ * package → version → suite, the first line of a version winning.
+ */
+export function parseMadisonSuites(text: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const line of text.split('\n')) {
+    const cols = line.split('|').map((c) => c.trim());
+    if (cols.length < 3 || !cols[0] || !cols[1]) continue;
+    const [pkg, version, archive] = cols as [string, string, string];
+    const suite = archive.split(/\s+/)[1]?.split('/')[0];
+    if (!suite) continue;
+    const byVersion = out.get(pkg) ?? new Map<string, string>();
+    if (!byVersion.has(version)) byVersion.set(version, suite);
+    out.set(pkg, byVersion);
+  }
+  return out;
+}
+
+/** A suite family's kernel index from its `apt-cache madison` output. */
+export function parseMadisonIndex(family: string, text: string): AptKernelIndex {
+  return { family, versions: parseMadison(text), suites: parseMadisonSuites(text) };
 }
 
 /** One `apt-cache show` stanza → field map (continuation lines joined). */

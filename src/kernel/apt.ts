@@ -3,19 +3,24 @@ import path from 'node:path';
 import { RebootlessError, isRebootlessError } from '../errors/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { runCommand } from '../util/process.js';
-import { parseControlStanza, parseDepends, parseMadison, type Dependency } from './apt-parse.js';
-import { DEFAULT_FLAVOR, parseReleaseName, type AptKernelIndex } from './release.js';
+import { silentProgress } from '../util/progress.js';
+import { parseControlStanza, parseDepends, parseMadisonIndex, type Dependency } from './apt-parse.js';
+import { aptEnv, listsStateKey, refreshLists, type AptState } from './apt-state.js';
+import { parseReleaseName, type AptKernelIndex } from './release.js';
+import { AMD64_FLAVORS } from './suites.js';
 
-// Asking apt (its local package lists; no network) which kernel packages exist.
+// Asking apt which kernel packages exist and downloading them, always
+// through one suite family's own apt state (apt-state.ts), never the host's.
+// Queries read the local lists (no network); refreshing them is apt-state's.
 
-async function pkgnames(prefix: string): Promise<string[]> {
-  const { stdout } = await runCommand('apt-cache', ['pkgnames', prefix]);
+async function pkgnames(state: AptState, prefix: string): Promise<string[]> {
+  const { stdout } = await runCommand('apt-cache', ['pkgnames', prefix], { env: aptEnv(state) });
   return stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
-/** Versions of every kernel package rebootless may need, in one madison call. */
-export async function readAptKernelIndex(extraReleases: string[] = [], flavor = DEFAULT_FLAVOR): Promise<AptKernelIndex> {
-  const [images, sources] = await Promise.all([pkgnames('linux-image-'), pkgnames('linux-source-')]);
+/** Versions of every kernel package rebootless may need in one family, in one madison call. */
+export async function readAptKernelIndex(state: AptState, extraReleases: string[] = []): Promise<AptKernelIndex> {
+  const [images, sources] = await Promise.all([pkgnames(state, 'linux-image-'), pkgnames(state, 'linux-source-')]);
   const releases = new Set<string>();
   for (const name of images) {
     const m = /^linux-image-(.+)-dbg$/.exec(name);
@@ -28,9 +33,9 @@ export async function readAptKernelIndex(extraReleases: string[] = [], flavor = 
     names.add(`linux-headers-${r}`);
     names.add(`linux-image-${r}-dbg`);
   }
-  names.add(`linux-image-${flavor}`);
-  const { stdout } = await runCommand('apt-cache', ['madison', ...names]);
-  return { versions: parseMadison(stdout) };
+  for (const f of AMD64_FLAVORS) names.add(`linux-image-${f}`);
+  const { stdout } = await runCommand('apt-cache', ['madison', ...names], { env: aptEnv(state) });
+  return parseMadisonIndex(state.family.name, stdout);
 }
 
 export interface PackageInfo {
@@ -40,12 +45,14 @@ export interface PackageInfo {
   installedSize: number;
   depends: Dependency[];
   filename: string;
+  /** The apt state it was found in, which downloads it. */
+  apt: AptState;
 }
 
-export async function showPackage(name: string, version: string): Promise<PackageInfo> {
+export async function showPackage(state: AptState, name: string, version: string): Promise<PackageInfo> {
   let stdout: string;
   try {
-    ({ stdout } = await runCommand('apt-cache', ['show', `${name}=${version}`]));
+    ({ stdout } = await runCommand('apt-cache', ['show', `${name}=${version}`], { env: aptEnv(state) }));
   } catch (e) {
     if (isRebootlessError(e) && e.code === 'COMMAND_FAILED') {
       throw new RebootlessError('PACKAGE_UNAVAILABLE', { packageName: name, version });
@@ -61,20 +68,38 @@ export async function showPackage(name: string, version: string): Promise<Packag
     installedSize: Number(f.get('Installed-Size') ?? 0) * 1024,
     depends: parseDepends(f.get('Depends') ?? ''),
     filename: f.get('Filename') ?? '',
+    apt: state,
   };
 }
 
 const NETWORK_FAILURE = /(Temporary failure resolving|Could not resolve|Could not connect|Failed to fetch|Connection failed|Connection timed out|Network is unreachable|Unable to connect)/i;
 
-/** Downloads package files into `dir` with `apt-get download`. */
-export async function downloadPackages(dir: string, pkgs: { name: string; version: string }[], signal?: AbortSignal): Promise<void> {
+/**
+ * Downloads package files into `dir` with `apt-get download`, through the
+ * apt state each package was found in. A package the archive no longer has
+ * at that place (lists older than the archive) is retried once after the
+ * lists are refreshed.
+ */
+export async function downloadPackages(dir: string, pkgs: Pick<PackageInfo, 'name' | 'version' | 'apt'>[], signal?: AbortSignal): Promise<void> {
+  const byState = new Map<AptState, typeof pkgs>();
+  for (const p of pkgs) byState.set(p.apt, [...(byState.get(p.apt) ?? []), p]);
+  for (const [state, group] of byState) {
+    try {
+      await downloadFrom(state, dir, group, signal);
+    } catch (e) {
+      if (!isRebootlessError(e) || e.code !== 'PACKAGE_UNAVAILABLE') throw e;
+      await refreshLists(state, { progress: silentProgress, force: true, ...(signal ? { signal } : {}) });
+      await downloadFrom(state, dir, group, signal);
+    }
+  }
+}
+
+async function downloadFrom(state: AptState, dir: string, pkgs: { name: string; version: string }[], signal?: AbortSignal): Promise<void> {
   try {
     await runCommand('apt-get', ['download', '-q', ...pkgs.map((p) => `${p.name}=${p.version}`)], {
       cwd: dir,
-      signal,
-      // apt drops privileges to _apt for downloads; the cache directory may not be
-      // readable by that user, so download as the caller.
-      env: { LC_ALL: 'C' },
+      ...(signal ? { signal } : {}),
+      env: aptEnv(state),
     });
   } catch (e) {
     if (isRebootlessError(e) && e.code === 'COMMAND_FAILED') {
@@ -95,30 +120,26 @@ export async function downloadPackages(dir: string, pkgs: { name: string; versio
   }
 }
 
-const APT_STATE = ['/var/lib/apt/lists', '/etc/apt/sources.list', '/etc/apt/sources.list.d', '/var/cache/apt/pkgcache.bin'];
-
-/** Identifies the state of apt's package lists: changes whenever `apt-get update` or the sources change. */
-async function aptStateKey(): Promise<string> {
-  const parts = await Promise.all(APT_STATE.map((p) => fsp.stat(p).then((st) => `${p}:${st.mtimeMs}:${st.size}`, () => `${p}:-`)));
-  return parts.join('|');
-}
-
 /**
- * readAptKernelIndex, remembered in `file` for as long as apt's lists are
- * unchanged, so a warm `kernel fetch` does not pay for apt-cache (~1 s).
+ * readAptKernelIndex, remembered beside the family's lists for as long as
+ * they are unchanged, so a warm `kernel fetch` does not pay for apt-cache (~1 s).
  */
-export async function readAptKernelIndexCached(file: string, extraReleases: string[] = []): Promise<AptKernelIndex> {
-  const key = `${await aptStateKey()}|${[...extraReleases].sort().join(',')}`;
+export async function readAptKernelIndexCached(state: AptState, extraReleases: string[] = []): Promise<AptKernelIndex> {
+  const file = path.join(state.dir, 'kernel-index.json');
+  const key = `${await listsStateKey(state)}|${[...extraReleases].sort().join(',')}`;
+  type Stored = { key?: string; versions?: [string, string[]][]; suites?: [string, [string, string][]][] };
   try {
-    const stored = JSON.parse(await fsp.readFile(file, 'utf8')) as { key?: string; versions?: [string, string[]][] };
-    if (stored.key === key && Array.isArray(stored.versions)) return { versions: new Map(stored.versions) };
+    const stored = JSON.parse(await fsp.readFile(file, 'utf8')) as Stored;
+    if (stored.key === key && Array.isArray(stored.versions) && Array.isArray(stored.suites)) {
+      return { family: state.family.name, versions: new Map(stored.versions), suites: new Map(stored.suites.map(([p, v]) => [p, new Map(v)])) };
+    }
   } catch {
     // no usable memo
   }
-  const idx = await readAptKernelIndex(extraReleases);
+  const idx = await readAptKernelIndex(state, extraReleases);
   if (idx.versions.size > 0) {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, JSON.stringify({ key, versions: [...idx.versions] }));
+    const stored: Stored = { key, versions: [...idx.versions], suites: [...idx.suites].map(([p, v]) => [p, [...v]]) };
+    await writeFileAtomic(file, JSON.stringify(stored));
   }
   return idx;
 }

@@ -8,11 +8,13 @@ import { runPipeline } from '../util/pipeline.js';
 import { runCommand } from '../util/process.js';
 import type { Progress } from '../util/progress.js';
 import { runStages, type Stage, type StageRecord } from '../util/stages.js';
-import { downloadPackages, readAptKernelIndexCached, showPackage, type PackageInfo } from './apt.js';
+import { downloadPackages, showPackage, type PackageInfo } from './apt.js';
+import type { AptState } from './apt-state.js';
 import { releaseDir } from './cache.js';
 import { readConfigValue } from './config.js';
 import { readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
-import { resolveRelease, type ReleaseCandidate } from './release.js';
+import { findRelease } from './fetchable.js';
+import type { ReleaseCandidate } from './release.js';
 
 // `kernel fetch`: download a Debian kernel release's packages, unpack what
 // rebootless needs, prepare the source tree. Staged (see util/stages.ts) and
@@ -59,9 +61,14 @@ export async function fetchRelease(options: FetchOptions): Promise<FetchResult> 
     const ws = await readManifest(releaseDir(cacheRoot, options.requested)).catch(() => undefined);
     if (ws) return { workspace: ws, stages: [], cached: true };
   }
-  const host = hostRelease();
-  const idx = await readAptKernelIndexCached(path.join(cacheRoot, 'apt-index.json'), [options.requested, host].filter((r): r is string => !!r));
-  const cand = resolveRelease(idx, { ...(options.requested ? { requested: options.requested } : {}), hostRelease: host });
+  // through rebootless's own apt state of the release's suite family (apt-state.ts)
+  const { candidate: cand, apt } = await findRelease({
+    cacheRoot,
+    ...(options.requested ? { requested: options.requested } : {}),
+    hostRelease: hostRelease(),
+    progress,
+    ...(signal ? { signal } : {}),
+  });
   const dir = releaseDir(cacheRoot, cand.release);
   const existing = await readManifest(dir).catch(() => undefined);
   if (existing && existing.debianVersion === cand.debianVersion) return { workspace: existing, stages: [], cached: true };
@@ -77,7 +84,7 @@ export async function fetchRelease(options: FetchOptions): Promise<FetchResult> 
     const done = await readManifest(dir).catch(() => undefined);
     if (done && done.debianVersion === cand.debianVersion) return { workspace: done, stages: [], cached: true };
     await fsp.mkdir(dir, { recursive: true });
-    const pkgs = await packageSet(cand);
+    const pkgs = await packageSet(cand, apt);
     const stages = fetchStages(dir, cand, pkgs, options.jobs ?? os.cpus().length);
     let records: StageRecord[];
     try {
@@ -101,18 +108,18 @@ async function anyStageDone(dir: string): Promise<boolean> {
 }
 
 /** The release's packages at the image's exact version: image, headers (+ common + kbuild), -dbg, source. */
-export async function packageSet(cand: ReleaseCandidate): Promise<PackageInfo[]> {
+export async function packageSet(cand: ReleaseCandidate, apt: AptState): Promise<PackageInfo[]> {
   const v = cand.debianVersion;
-  const headers = await showPackage(cand.packages.headers, v);
+  const headers = await showPackage(apt, cand.packages.headers, v);
   const extra = headers.depends
     .filter((d) => /^linux-(headers-.+-common|kbuild-.+)$/.test(d.name))
-    .map((d) => showPackage(d.name, d.relation === '=' && d.version ? d.version : v));
+    .map((d) => showPackage(apt, d.name, d.relation === '=' && d.version ? d.version : v));
   return Promise.all([
-    showPackage(cand.packages.image, v),
+    showPackage(apt, cand.packages.image, v),
     Promise.resolve(headers),
     ...extra,
-    showPackage(cand.packages.dbg, v),
-    showPackage(cand.packages.source, v),
+    showPackage(apt, cand.packages.dbg, v),
+    showPackage(apt, cand.packages.source, v),
   ]);
 }
 

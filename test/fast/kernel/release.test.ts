@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../../helpers/errors.js';
-import { parseControlStanza, parseDepends, parseMadison } from '../../../src/kernel/apt-parse.js';
+import { parseControlStanza, parseDepends, parseMadisonIndex } from '../../../src/kernel/apt-parse.js';
 import { listCandidates, parseReleaseName, resolveRelease, seriesOfVersion, type AptKernelIndex } from '../../../src/kernel/release.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 
 // Recorded on a bookworm machine: apt-cache madison over every kernel package.
-const recorded: AptKernelIndex = { versions: parseMadison(readFileSync('test/fixtures/apt/madison-bookworm.txt', 'utf8')) };
+const recorded: AptKernelIndex = parseMadisonIndex('bookworm', readFileSync('test/fixtures/apt/madison-bookworm.txt', 'utf8'));
 
 function idx(lines: string[]): AptKernelIndex {
-  return { versions: parseMadison(lines.map((l) => l.replace(/ /g, ' | ') + ' | http://x bookworm/main amd64 Packages').join('\n')) };
+  return parseMadisonIndex('bookworm', lines.map((l) => l.replace(/ /g, ' | ') + ' | http://x bookworm/main amd64 Packages').join('\n'));
 }
 
 const complete = (rel: string, v: string, series = '6.1'): string[] => [
@@ -89,8 +89,8 @@ describe('release resolution from recorded apt-cache output', () => {
     expect(codeOf(() => resolveRelease(i, { requested: '6.1.0-9-cloud-amd64' }))).toBe('RELEASE_INCOMPLETE');
   });
 
-  it('says to run apt-get update when apt knows nothing, and when no release is complete', () => {
-    expect(codeOf(() => resolveRelease({ versions: new Map() }, {}))).toBe('APT_LISTS_EMPTY');
+  it('refuses when the lists know no kernel, and when no release is complete', () => {
+    expect(codeOf(() => resolveRelease(parseMadisonIndex('bookworm', ''), {}))).toBe('APT_LISTS_EMPTY');
     expect(codeOf(() => resolveRelease(idx(['linux-image-6.1.0-9-cloud-amd64 6.1.50-1']), {}))).toBe('NO_DEFAULT_RELEASE');
   });
 });
