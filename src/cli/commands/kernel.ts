@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { RebootlessError } from '../../errors/index.js';
 import { cacheRoot } from '../../kernel/cache.js';
-import { fetchRelease, type FetchResult } from '../../kernel/fetch.js';
+import { fetchRelease, hostRelease, type FetchResult } from '../../kernel/fetch.js';
+import { listFetchableReleases, type FetchableRelease } from '../../kernel/fetchable.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import { listWorkspaces, loadWorkspace } from '../../kernel/workspace.js';
 import { formatDuration } from '../../util/progress.js';
@@ -13,6 +15,7 @@ export function workspaceJson(ws: KernelWorkspace) {
     release: ws.release,
     debianVersion: ws.debianVersion,
     flavor: ws.flavor,
+    ...(ws.suite ? { suite: ws.suite } : {}),
     vmlinuz: ws.vmlinuz,
     vmlinux: ws.vmlinux,
     systemMap: ws.systemMap,
@@ -37,6 +40,22 @@ export function renderWorkspace(ws: KernelWorkspace): string {
   ) + `packages: ${ws.packages.map((p) => `${p.name}=${p.version}`).join(' ')}\n`;
 }
 
+/** `kernel fetch --list`: one block per suite family, a row per release. */
+export function renderFetchable(rows: FetchableRelease[]): string {
+  if (rows.length === 0) return 'no Debian kernel release can be fetched right now\n';
+  const out: string[][] = [['FAMILY', 'RELEASE', 'DEBIAN VERSION', 'SUITE', '']];
+  for (const r of rows) {
+    const marks = [r.host ? 'host' : '', r.cached ? 'cached' : ''].filter(Boolean).join(', ');
+    out.push([r.family, r.release, r.debianVersion, r.suite, marks]);
+  }
+  return table(out);
+}
+
+/** The stable JSON shape of one `kernel fetch --list --json` entry. */
+export function fetchableJson(r: FetchableRelease) {
+  return { release: r.release, family: r.family, suite: r.suite, flavor: r.flavor, debianVersion: r.debianVersion, series: r.series, host: r.host, cached: r.cached };
+}
+
 /** Fetches with progress on stderr; shared by `kernel fetch` and `demo`. */
 export async function fetchWithProgress(ctx: CliContext, requested: string | undefined, json: boolean): Promise<FetchResult> {
   const progress = ctx.progress(json);
@@ -52,11 +71,38 @@ export function registerKernel(program: Command, ctx: CliContext, setExit: SetEx
 
   kernel
     .command('fetch')
-    .description("download, unpack and prepare a Debian kernel release (default: the host's release if Debian has it, else the newest cloud-amd64 release of the series Debian's metapackage points at)")
-    .argument('[release]', 'kernel release, e.g. 6.1.0-57-cloud-amd64')
-    .option('--json', 'print the workspace as JSON')
-    .action(async (release: string | undefined, opts: { json?: boolean }) => {
+    .description(
+      "download, unpack and prepare a Debian kernel release (default: the host's release if Debian has it, else the newest cloud-amd64 release of the series Debian's metapackage points at); " +
+        'with --list, show the releases that can be fetched',
+    )
+    .argument('[release]', 'kernel release, e.g. 6.1.0-57-cloud-amd64, 6.12.95+deb12-amd64 (bookworm-backports), 6.12.117+deb13-rt-amd64 (trixie)')
+    .option('--list', 'list the releases that can be fetched now (image, headers, -dbg and linux-source at one version), per suite family and flavour, marking the host\'s and the cached ones; fetches nothing')
+    .option('--json', 'print the workspace (with --list: the releases) as JSON')
+    .addHelpText('after', `
+Releases come from Debian's archive (deb.debian.org) through rebootless's own
+apt state per suite family, under the cache (CACHE/apt/FAMILY); the host's apt
+configuration is neither read nor changed. Families and the releases they serve:
+  bookworm            bookworm, -updates, -security: 6.1.0-N-*, 6.12.N+deb12-*
+  bookworm-backports  bookworm-backports: 6.12.N+deb12-*
+  trixie              trixie, -updates, -security: 6.12.N+deb13-*
+Flavours: cloud-amd64, amd64, rt-amd64. A family's package lists are updated
+when older than 12 hours, and again when a release is not found in them.`)
+    .action(async (release: string | undefined, opts: { json?: boolean; list?: boolean }) => {
       const json = opts.json === true;
+      if (opts.list) {
+        if (release) throw new RebootlessError('USAGE', { detail: `--list takes no release (got '${release}')` });
+        const progress = ctx.progress(json);
+        let rows: FetchableRelease[];
+        try {
+          rows = await listFetchableReleases({ cacheRoot: cacheRoot(), hostRelease: hostRelease(), progress, signal: ctx.signal });
+        } finally {
+          progress.close();
+        }
+        if (json) printJson(ctx.io.stdout, rows.map(fetchableJson));
+        else ctx.io.stdout.write(renderFetchable(rows));
+        setExit(0);
+        return;
+      }
       const t0 = Date.now();
       const r = await fetchWithProgress(ctx, release, json);
       if (json) printJson(ctx.io.stdout, { ...workspaceJson(r.workspace), cached: r.cached, stages: r.stages });
@@ -84,14 +130,15 @@ export function registerKernel(program: Command, ctx: CliContext, setExit: SetEx
             state: e.state,
             dir: e.dir,
             ...(e.workspace ? { debianVersion: e.workspace.debianVersion, fetchedAt: e.workspace.fetchedAt } : {}),
+            ...(e.workspace?.suite ? { suite: e.workspace.suite } : {}),
             ...(e.problem ? { problem: e.problem } : {}),
           })),
         });
       } else if (entries.length === 0) {
         ctx.io.stdout.write(`no kernel releases in ${root}\n  fetch one with: rebootless kernel fetch\n`);
       } else {
-        const rows = [['RELEASE', 'STATE', 'DEBIAN VERSION', 'FETCHED']];
-        for (const e of entries) rows.push([e.release, e.state, e.workspace?.debianVersion ?? '-', e.workspace?.fetchedAt ?? (e.problem ?? '-')]);
+        const rows = [['RELEASE', 'STATE', 'SUITE', 'DEBIAN VERSION', 'FETCHED']];
+        for (const e of entries) rows.push([e.release, e.state, e.workspace?.suite ?? '-', e.workspace?.debianVersion ?? '-', e.workspace?.fetchedAt ?? (e.problem ?? '-')]);
         ctx.io.stdout.write(table(rows));
       }
       setExit(0);

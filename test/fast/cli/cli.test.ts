@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,46 @@ describe('cli', () => {
     expect(readdirSync(path.join(cache, 'kernels'))).toEqual([]);
     const text = await cli(['kernel', 'fetch']);
     expect(text.stderr).toMatch(/could not be reached.*\n {2}hint: /);
+  });
+
+  it('kernel fetch --list: every family through its own apt state under the cache, as a table and as JSON', async () => {
+    const fake = fakeAptDir('exit 99');
+    process.env.PATH = `${fake}:${saved.PATH ?? ''}`;
+    const r = await cli(['kernel', 'fetch', '--list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(Object.keys(rows[0] ?? {}).sort()).toEqual(['cached', 'debianVersion', 'family', 'flavor', 'host', 'release', 'series', 'suite']);
+    expect([...new Set(rows.map((x) => x.family))]).toEqual(['bookworm', 'bookworm-backports', 'trixie']);
+    expect(rows.find((x) => x.family === 'trixie')).toMatchObject({ flavor: 'cloud-amd64', series: '6.12', host: false, cached: false });
+    expect(r.stderr).toMatch(/apt lists trixie: started \(trixie trixie-updates trixie-security\)/);
+    // every apt call ran against a private configuration, one per family
+    const calls = readFileSync(path.join(fake, 'calls.log'), 'utf8').trim().split('\n');
+    for (const c of calls) expect(c).toMatch(new RegExp(`^${cache}/apt/(bookworm|bookworm-backports|trixie)/apt\\.conf `));
+    expect(calls.filter((c) => c.includes('apt-get update'))).toHaveLength(3);
+    expect(readFileSync(path.join(cache, 'apt', 'trixie', 'etc', 'sources.list'), 'utf8')).toContain('http://deb.debian.org/debian-security trixie-security main');
+
+    // fresh lists are not updated again; the table has a row per release
+    const text = await cli(['kernel', 'fetch', '--list']);
+    expect(text.stdout.split('\n')[0]).toMatch(/^FAMILY +RELEASE +DEBIAN VERSION +SUITE$/);
+    expect(text.stdout.trim().split('\n')).toHaveLength(rows.length + 1);
+    expect(readFileSync(path.join(fake, 'calls.log'), 'utf8').match(/apt-get update/g)).toHaveLength(3);
+
+    expect((await cli(['kernel', 'fetch', '6.1.0-57-cloud-amd64', '--list'])).code).toBe(64);
+  });
+
+  it('kernel fetch --list reports an archive it cannot reach', async () => {
+    process.env.PATH = `${fakeAptDir('exit 99', `echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'" >&2; exit 100`)}:${saved.PATH ?? ''}`;
+    const r = await cli(['kernel', 'fetch', '--list', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'REGISTRY_UNREACHABLE' } });
+  });
+
+  it('names releases that can be fetched when the one asked for is gone from the archive', async () => {
+    process.env.PATH = `${fakeAptDir('exit 99')}:${saved.PATH ?? ''}`;
+    const r = await cli(['kernel', 'fetch', '6.1.0-40-amd64']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown kernel release '6\.1\.0-40-amd64': Debian's bookworm suites do not have it; releases that can be fetched: 6\.1\.0-\d+-amd64, /);
+    expect(r.stderr).toContain("'rebootless kernel fetch --list'");
   });
 
   it('doctor reports every requirement with found/missing and version', async () => {
