@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -120,5 +120,61 @@ describe('kernel fetch (real Debian packages)', () => {
     const c = report.compilers.find((x) => x.release === release);
     expect(c).toBeDefined();
     expect(c?.matches, `${c?.expected} vs ${c?.found}`).toBe(true);
+  });
+});
+
+// `kernel fetch --list` against the real archive, through rebootless's own apt
+// state in a fresh cache: package lists only, no kernel is downloaded.
+describe('kernel fetch --list (real Debian archive)', () => {
+  const listCache = mkdtempSync(path.join(os.tmpdir(), 'rb-list-'));
+  afterAll(() => rmSync(listCache, { recursive: true, force: true }));
+
+  /** Every file and directory under the host's apt configuration and lists, with mtime and size. */
+  function hostAptState(): string[] {
+    const out: string[] = [];
+    const walk = (p: string): void => {
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        return;
+      }
+      out.push(`${p} ${st.mtimeMs} ${st.size}`);
+      if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(path.join(p, n));
+    };
+    for (const root of ['/etc/apt', '/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin', '/var/cache/apt/srcpkgcache.bin']) walk(root);
+    return out;
+  }
+
+  it('lists complete bookworm 6.1, bookworm-backports 6.12+deb12 and trixie 6.12+deb13 releases, leaving the host apt state alone', async () => {
+    const before = hostAptState();
+    const r = await runCliProcess(['kernel', 'fetch', '--list', '--json'], { REBOOTLESS_CACHE: listCache });
+    expect(r.code, r.stderr).toBe(0);
+    expect(hostAptState()).toEqual(before);
+    for (const f of ['bookworm', 'bookworm-backports', 'trixie']) expect(r.stderr).toContain(`apt lists ${f}: done`);
+    expect(readdirSync(path.join(listCache, 'apt')).sort()).toEqual(['bookworm', 'bookworm-backports', 'trixie']);
+
+    type Row = { release: string; family: string; suite: string; flavor: string; debianVersion: string; series: string; host: boolean; cached: boolean };
+    const rows = JSON.parse(r.stdout) as Row[];
+    const pick = (family: string, re: RegExp): Row => {
+      const row = rows.find((x) => x.family === family && x.flavor === 'cloud-amd64' && re.test(x.release));
+      expect(row, `${family} ${re}`).toBeDefined();
+      return row as Row;
+    };
+    const picked = [
+      pick('bookworm', /^6\.1\.0-\d+-cloud-amd64$/),
+      pick('bookworm-backports', /^6\.12\.\d+\+deb12-cloud-amd64$/),
+      pick('trixie', /^6\.12\.\d+\+deb13(\.\d+)?-cloud-amd64$/),
+    ];
+    expect(picked.map((x) => x.series)).toEqual(['6.1', '6.12', '6.12']);
+    for (const f of ['cloud-amd64', 'amd64', 'rt-amd64']) expect(rows.some((x) => x.family === 'trixie' && x.flavor === f), f).toBe(true);
+
+    // complete, asked independently of rebootless's index: apt-cache madison over the family's private lists
+    for (const row of picked) {
+      const env = { ...process.env, APT_CONFIG: path.join(listCache, 'apt', row.family, 'apt.conf') };
+      const pkgs = [`linux-image-${row.release}`, `linux-headers-${row.release}`, `linux-image-${row.release}-dbg`, `linux-source-${row.series}`];
+      const madison = execFileSync('apt-cache', ['madison', ...pkgs], { env }).toString();
+      for (const p of pkgs) expect(madison, `${p} ${row.debianVersion}`).toMatch(new RegExp(`^ *${p.replace(/[+.]/g, '\\$&')} \\| *${row.debianVersion.replace(/[+.~]/g, '\\$&')} \\|`, 'm'));
+    }
   });
 });
