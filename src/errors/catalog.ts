@@ -5,6 +5,7 @@ import { elfCatalog } from './elf-catalog.js';
 import { EXIT } from './exit.js';
 import { list } from './format.js';
 import { runtimeCatalog } from './runtime-catalog.js';
+import { toolchainCatalog } from './toolchain-catalog.js';
 import { verifyCatalog } from './verify-catalog.js';
 import { vmCatalog } from './vm-catalog.js';
 
@@ -129,4 +130,4 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   },
 };
 
-export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog, ...runtimeCatalog, ...verifyCatalog };
+export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog, ...runtimeCatalog, ...verifyCatalog, ...toolchainCatalog };

@@ -5,6 +5,7 @@
 import type { BuildErrorData } from './build-codes.js';
 import type { ElfErrorData } from './elf-codes.js';
 import type { RuntimeErrorData } from './runtime-codes.js';
+import type { ToolchainErrorData } from './toolchain-codes.js';
 import type { VerifyErrorData } from './verify-codes.js';
 import type { VmErrorData } from './vm-codes.js';
 
@@ -34,6 +35,6 @@ export interface CoreErrorData {
 }
 
 /** Every code with its data; each domain keeps its own codes in its own file. */
-export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData, RuntimeErrorData, VerifyErrorData {}
+export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData, RuntimeErrorData, VerifyErrorData, ToolchainErrorData {}
 
 export type ErrorCode = keyof ErrorDataMap;
