@@ -1,5 +1,6 @@
 import { RebootlessError } from '../errors/index.js';
 import { commandExists, runCommand } from '../util/process.js';
+import { parseGccCompiler } from './compiler.js';
 import type { KernelWorkspace } from './manifest.js';
 
 // What the host needs for rebootless to fetch, prepare, build and boot, each
@@ -31,6 +32,21 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: 'kmod', packageName: 'kmod', command: 'depmod', purpose: 'module dependency lists for the VM' },
 ];
 
+/**
+ * Needed only when a fetched kernel's exact compiler cannot be had on the
+ * host (another Debian release's gcc): mmdebstrap makes the build root that
+ * has it (build-root.ts).
+ */
+export const BUILD_ROOT_REQUIREMENT: Requirement = {
+  name: 'mmdebstrap',
+  packageName: 'mmdebstrap',
+  command: 'mmdebstrap',
+  purpose: "build roots with a kernel's exact compiler, when the host cannot have it",
+};
+
+/** Where a kernel's compiler comes from: the host (installed, or installable at the exact version) or a build root. */
+export type CompilerSource = 'host' | 'build root';
+
 export interface RequirementStatus {
   name: string;
   packageName: string;
@@ -45,6 +61,7 @@ export interface CompilerCheck {
   cc: string;
   found: string | null;
   matches: boolean;
+  source: CompilerSource;
 }
 
 export interface DoctorReport {
@@ -64,6 +81,33 @@ export function parseDpkgQuery(text: string): Map<string, string> {
   return installed;
 }
 
+/**
+ * `expected` is CONFIG_CC_VERSION_TEXT, `found` the host compiler's
+ * `--version` line, `candidate` the version the host's apt would install of
+ * that gcc-N package (null: none). A Debian gcc the host neither has nor can
+ * install at that version comes from a build root.
+ */
+export function compilerSource(expected: string, found: string | null, candidate: string | null): CompilerSource {
+  if (found === expected) return 'host';
+  const gcc = parseGccCompiler(expected);
+  if (!gcc?.debianVersion || candidate === gcc.debianVersion) return 'host';
+  return 'build root';
+}
+
+/** The `Candidate:` of `apt-cache policy PACKAGE` output, or null for none or an unknown package. */
+export function parseAptCandidate(text: string): string | null {
+  const m = /^\s*Candidate:\s*(\S+)/m.exec(text);
+  return m && m[1] !== '(none)' ? (m[1] as string) : null;
+}
+
+async function aptCandidate(packageName: string): Promise<string | null> {
+  try {
+    return parseAptCandidate((await runCommand('apt-cache', ['policy', packageName])).stdout);
+  } catch {
+    return null;
+  }
+}
+
 /** The text a compiler prints for --version, first line, or null when it is missing. */
 async function compilerVersion(cc: string): Promise<string | null> {
   try {
@@ -75,11 +119,22 @@ async function compilerVersion(cc: string): Promise<string | null> {
 }
 
 export async function checkRequirements(workspaces: KernelWorkspace[] = []): Promise<DoctorReport> {
-  const ccs = [...new Set(workspaces.map((w) => w.cc))];
-  const extra: Requirement[] = ccs
-    .filter((cc) => !REQUIREMENTS.some((r) => r.packageName === cc))
-    .map((cc) => ({ name: cc, packageName: cc, command: cc, purpose: 'the compiler the fetched kernel was built with' }));
-  const all = [...REQUIREMENTS, ...extra];
+  const compilers: CompilerCheck[] = [];
+  for (const w of workspaces) {
+    const found = await compilerVersion(w.cc);
+    const gcc = parseGccCompiler(w.compiler);
+    const candidate = found === w.compiler || !gcc ? null : await aptCandidate(gcc.packageName);
+    compilers.push({ release: w.release, expected: w.compiler, cc: w.cc, found, matches: found === w.compiler, source: compilerSource(w.compiler, found, candidate) });
+  }
+  // a compiler the host has or can install is a host package; any other needs mmdebstrap instead
+  const hostCompilers = new Map<string, Requirement>();
+  for (const c of compilers.filter((c) => c.source === 'host')) {
+    const packageName = parseGccCompiler(c.expected)?.packageName ?? c.cc;
+    if (REQUIREMENTS.some((r) => r.packageName === packageName)) continue;
+    hostCompilers.set(packageName, { name: packageName, packageName, command: c.cc, purpose: 'the compiler the fetched kernel was built with' });
+  }
+  const rootNeeded = compilers.some((c) => c.source === 'build root') ? [BUILD_ROOT_REQUIREMENT] : [];
+  const all = [...REQUIREMENTS, ...hostCompilers.values(), ...rootNeeded];
   // dpkg-query exits 1 when a package is unknown but still reports the others.
   const { stdout } = await runCommand('sh', [
     '-c',
@@ -94,13 +149,9 @@ export async function checkRequirements(workspaces: KernelWorkspace[] = []): Pro
     const found = version !== null && (r.command === undefined || (await commandExists(r.command)));
     requirements.push({ name: r.name, packageName: r.packageName, purpose: r.purpose, found, version: found ? version : null });
   }
-  const compilers: CompilerCheck[] = [];
-  for (const w of workspaces) {
-    const found = await compilerVersion(w.cc);
-    compilers.push({ release: w.release, expected: w.compiler, cc: w.cc, found, matches: found === w.compiler });
-  }
   const missingPackages = [...new Set(requirements.filter((r) => !r.found).map((r) => r.packageName))];
-  return { ok: missingPackages.length === 0 && compilers.every((c) => c.matches), requirements, compilers, missingPackages };
+  const compilersOk = compilers.every((c) => c.matches || c.source === 'build root');
+  return { ok: missingPackages.length === 0 && compilersOk, requirements, compilers, missingPackages };
 }
 
 export function installCommand(packages: string[]): string {
