@@ -36,8 +36,8 @@ const at = (s: AptState) => ({
   cache: path.join(s.dir, 'cache'),
   log: path.join(s.dir, 'log'),
   status: path.join(s.dir, 'status'),
-  /** Written after each successful `apt-get update`: its mtime is the lists' age. */
-  updated: path.join(s.dir, 'lists', '.updated'),
+  /** Written after each successful `apt-get update`: its mtime is the lists' age (outside lists/, which apt cleans). */
+  updated: path.join(s.dir, 'lists.updated'),
   lock: path.join(s.dir, 'update.lock'),
 });
 
