@@ -169,9 +169,13 @@ function rootStages(family: SuiteFamily, gcc: GccCompiler, cacheRoot: string): S
       async run(ctx) {
         if (!(await commandExists('mmdebstrap'))) throw new RebootlessError('TOOL_MISSING', { tool: 'mmdebstrap', packageName: 'mmdebstrap' });
         if (!(await pathExists(ARCHIVE_KEYRING))) throw new RebootlessError('ARCHIVE_KEYRING_MISSING', { path: ARCHIVE_KEYRING });
-        // in a private mount namespace: what mmdebstrap mounts inside the root (proc, sys, dev) goes away with it, even after kill -9
+        // In a private mount namespace: what mmdebstrap mounts inside the root (proc, sys, dev) is never
+        // seen outside and goes away with it, even after kill -9. If rebootless dies, mmdebstrap is told
+        // to stop (parent-death signal) rather than keep writing into a partial root the next run removes.
         try {
-          await runCommand('unshare', ['--mount', '--', 'mmdebstrap', ...args(ctx.out)], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+          await runCommand('unshare', ['--mount', '--', 'setpriv', '--pdeathsig', 'TERM', '--', 'mmdebstrap', ...args(ctx.out)], {
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
         } catch (e) {
           throw bootstrapFailure(e, family.codename, gcc, ctx.root);
         }
