@@ -12,7 +12,8 @@ import { downloadPackages, showPackage, type PackageInfo } from './apt.js';
 import type { AptState } from './apt-state.js';
 import { releaseDir } from './cache.js';
 import { readConfigValue } from './config.js';
-import { readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
+import { kbuildVariables } from './kbuild-vars.js';
+import { isOutdatedWorkspace, readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
 import { findRelease } from './fetchable.js';
 import type { ReleaseCandidate } from './release.js';
 
@@ -38,12 +39,14 @@ export interface FetchResult {
 /** Where each piece lives inside a release directory. */
 export function layout(dir: string, release: string, series: string) {
   const headersRoot = path.join(dir, 'headers');
+  const headersDir = path.join(headersRoot, 'usr', 'src', `linux-headers-${release}`);
   return {
     debs: path.join(dir, 'debs'),
     vmlinuz: path.join(dir, 'image', 'boot', `vmlinuz-${release}`),
     modulesDir: path.join(dir, 'image', 'lib', 'modules', release),
     headersRoot,
-    headersDir: path.join(headersRoot, 'usr', 'src', `linux-headers-${release}`),
+    config: path.join(headersDir, '.config'),
+    moduleSymvers: path.join(headersDir, 'Module.symvers'),
     vmlinux: path.join(dir, 'debug', 'usr', 'lib', 'debug', 'boot', `vmlinux-${release}`),
     systemMap: path.join(dir, 'debug', 'usr', 'lib', 'debug', 'boot', `System.map-${release}`),
     sourceTree: path.join(dir, 'source', `linux-source-${series}`),
@@ -81,6 +84,10 @@ export async function fetchRelease(options: FetchOptions): Promise<FetchResult> 
     ...(signal ? { signal } : {}),
   });
   try {
+    if (await isOutdatedWorkspace(dir)) {
+      progress.log(`${cand.release}: cached by an older rebootless (prepared differently); fetching it again`);
+      await removePath(dir);
+    }
     const done = await readManifest(dir).catch(() => undefined);
     if (done && done.debianVersion === cand.debianVersion) return { workspace: done, stages: [], cached: true };
     await fsp.mkdir(dir, { recursive: true });
@@ -107,20 +114,17 @@ async function anyStageDone(dir: string): Promise<boolean> {
   return entries.some((e) => e.endsWith('.done'));
 }
 
-/** The release's packages at the image's exact version: image, headers (+ common + kbuild), -dbg, source. */
+/**
+ * The release's packages at the image's exact version: image, flavour
+ * headers (its .config and Module.symvers), -dbg, source. Not the headers'
+ * `linux-headers-*-common` and `linux-kbuild-*` dependencies: modules are
+ * linked against the prepared source tree, and linux-kbuild-N.M keeps one
+ * name across versions, so the archive only serves the newest.
+ */
 export async function packageSet(cand: ReleaseCandidate, apt: AptState): Promise<PackageInfo[]> {
   const v = cand.debianVersion;
-  const headers = await showPackage(apt, cand.packages.headers, v);
-  const extra = headers.depends
-    .filter((d) => /^linux-(headers-.+-common|kbuild-.+)$/.test(d.name))
-    .map((d) => showPackage(apt, d.name, d.relation === '=' && d.version ? d.version : v));
-  return Promise.all([
-    showPackage(apt, cand.packages.image, v),
-    Promise.resolve(headers),
-    ...extra,
-    showPackage(apt, cand.packages.dbg, v),
-    showPackage(apt, cand.packages.source, v),
-  ]);
+  const { image, headers, dbg, source } = cand.packages;
+  return Promise.all([image, headers, dbg, source].map((name) => showPackage(apt, name, v)));
 }
 
 function debPath(debs: string, p: PackageInfo): string {
@@ -133,7 +137,8 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
   const image = byName(cand.packages.image);
   const dbg = byName(cand.packages.dbg);
   const source = byName(cand.packages.source);
-  const headerPkgs = pkgs.filter((p) => p !== image && p !== dbg && p !== source);
+  const headers = byName(cand.packages.headers);
+  const under = (p: string): string => path.relative(L.headersRoot, p);
   const deb = (p: PackageInfo): string => debPath(L.debs, p);
   const total = pkgs.reduce((a, p) => a + p.size, 0);
 
@@ -182,11 +187,8 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
     {
       name: 'headers',
       output: 'headers',
-      async run(ctx) {
-        for (const p of headerPkgs) await extract(p, ctx.out, ctx, []);
-        const under = path.relative(L.headersRoot, L.headersDir);
-        await relocateHeadersMakefile(path.join(ctx.out, under), `/${under}`);
-      },
+      // the flavour's .config and Module.symvers (with the exports' CRCs); nothing else of the headers is used
+      run: (ctx) => extract(headers, ctx.out, ctx, [`./${under(L.config)}`, `./${under(L.moduleSymvers)}`]),
     },
     {
       name: 'debug',
@@ -213,26 +215,26 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
     {
       name: 'prepare',
       async run(ctx) {
-        const config = path.join(L.headersDir, '.config');
-        const cc = (await readConfigValue(config, 'CONFIG_CC_VERSION_TEXT'))?.split(' ')[0] ?? 'gcc';
+        const cc = (await readConfigValue(L.config, 'CONFIG_CC_VERSION_TEXT'))?.split(' ')[0] ?? 'gcc';
         const make = (args: string[]) =>
-          runCommand('make', ['-C', L.sourceTree, `CC=${cc}`, ...args], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+          runCommand('make', ['-C', L.sourceTree, ...kbuildVariables({ cc, release: cand.release }), ...args], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
         if (ctx.resumed) await make(['mrproper']);
-        await fsp.copyFile(config, path.join(L.sourceTree, '.config'));
+        await fsp.copyFile(L.config, path.join(L.sourceTree, '.config'));
         await make(['olddefconfig']);
-        await make([`-j${jobs}`, 'prepare']);
+        // prepare plus what an external module build needs: host programs (modpost, ...) and the module linker script
+        await make([`-j${jobs}`, 'modules_prepare']);
+        await fsp.copyFile(L.moduleSymvers, path.join(L.sourceTree, 'Module.symvers'));
       },
     },
     {
       name: 'manifest',
       async run() {
-        const config = path.join(L.headersDir, '.config');
-        const compiler = (await readConfigValue(config, 'CONFIG_CC_VERSION_TEXT')) ?? 'unknown';
+        const compiler = (await readConfigValue(L.config, 'CONFIG_CC_VERSION_TEXT')) ?? 'unknown';
         for (const [what, p] of [
           ['vmlinuz', L.vmlinuz],
           ['vmlinux', L.vmlinux],
           ['System.map', L.systemMap],
-          ['Module.symvers', path.join(L.headersDir, 'Module.symvers')],
+          ['Module.symvers', L.moduleSymvers],
           ['modules', L.modulesDir],
         ] as const) {
           if (!(await pathExists(p))) throw new RebootlessError('PACKAGE_CONTENT_MISSING', { packageName: what, path: p });
@@ -242,12 +244,12 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
             release: cand.release,
             debianVersion: cand.debianVersion,
             flavor: cand.flavor,
+            suite: cand.family,
             vmlinuz: L.vmlinuz,
             vmlinux: L.vmlinux,
             systemMap: L.systemMap,
-            config,
-            moduleSymvers: path.join(L.headersDir, 'Module.symvers'),
-            headersDir: L.headersDir,
+            config: L.config,
+            moduleSymvers: L.moduleSymvers,
             sourceTree: L.sourceTree,
             modulesDir: L.modulesDir,
             compiler,
@@ -262,18 +264,4 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
       },
     },
   ];
-}
-
-/**
- * Debian's flavour headers Makefile includes the common headers by absolute
- * path (/usr/src/...). Point it at the copy unpacked beside it, relative to
- * the Makefile itself, so the workspace works wherever the cache lives.
- */
-async function relocateHeadersMakefile(headersDir: string, headersUnderRoot: string): Promise<void> {
-  const makefile = path.join(headersDir, 'Makefile');
-  const text = await fsp.readFile(makefile, 'utf8');
-  const fixed = text.replace(/^(include\s+)(\/usr\/src\/\S+)$/gm, (_m, inc: string, abs: string) =>
-    `${inc}$(dir $(lastword $(MAKEFILE_LIST)))${path.posix.relative(headersUnderRoot, abs)}`,
-  );
-  if (fixed !== text) await fsp.writeFile(makefile, fixed);
 }

@@ -21,7 +21,6 @@ export function workspaceJson(ws: KernelWorkspace) {
     systemMap: ws.systemMap,
     config: ws.config,
     moduleSymvers: ws.moduleSymvers,
-    headersDir: ws.headersDir,
     sourceTree: ws.sourceTree,
     modulesDir: ws.modulesDir,
     compiler: ws.compiler,
