@@ -22,6 +22,9 @@ export interface QemuOptions {
 export const QEMU = 'qemu-system-x86_64';
 export const DATA_PORT_NAME = 'rbl.data';
 
+/** The CPU model under software emulation: QEMU's default, without cmpxchg16b (see qemuArgs). */
+export const TCG_CPU = 'qemu64,-cx16';
+
 export function kvmDevicePresent(): boolean {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
@@ -99,7 +102,9 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-no-reboot',
     '-machine',
     `pc,accel=${o.kvm ? 'kvm' : 'tcg'}`,
-    ...(o.kvm ? ['-cpu', 'host'] : []),
+    // Under TCG, QEMU 7.2's cmpxchg16b corrupts EFLAGS (a stray trap flag): 6.12's SLUB uses it on
+    // every allocation and dies at boot. Without cx16 the kernel takes its locked fallback.
+    ...(o.kvm ? ['-cpu', 'host'] : ['-cpu', TCG_CPU]),
     '-m',
     String(o.memoryMb),
     '-smp',

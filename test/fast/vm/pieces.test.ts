@@ -35,6 +35,10 @@ describe('vm pieces', () => {
     expect(append).toContain('rbl.nonce=ab12');
     expect(append).toContain('panic=-1');
     expect(a.join(' ')).toContain('accel=tcg');
+    // emulated: no cmpxchg16b (QEMU 7.2's TCG breaks 6.12's SLUB with it); KVM: the host's CPU
+    expect(a.slice(a.indexOf('-cpu'), a.indexOf('-cpu') + 2)).toEqual(['-cpu', 'qemu64,-cx16']);
+    const k = qemuArgs({ kernel: 'K', initrd: 'I', agentSocket: '/s/a', dataSocket: '/s/d', memoryMb: 512, cpus: 2, nonce: 'ab12', kvm: true });
+    expect(k.slice(k.indexOf('-cpu'), k.indexOf('-cpu') + 2)).toEqual(['-cpu', 'host']);
     expect(a.join(' ')).toContain('socket,id=agent,path=/s/a,server=on,wait=off');
     expect(a.join(' ')).toContain('name=rbl.data');
     expect(a).toContain('-no-reboot');
