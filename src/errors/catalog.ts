@@ -67,6 +67,11 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
     message: (d) => `package ${d.packageName} does not contain ${d.path}`,
     hint: () => 'this release is packaged differently from what rebootless expects; try another release and report this one',
   },
+  PREPARE_CONFIG_MISMATCH: {
+    exitCode: EXIT.error,
+    message: (d) => `preparing ${d.release}'s source changed its configuration (the objects would not match the running kernel): ${d.options.slice(0, 8).join('; ')}${d.options.length > 8 ? `; and ${d.options.length - 8} more` : ''}`,
+    hint: () => "Kconfig follows the host's tools: install what `rebootless doctor` lists (dwarves for the BTF options), then fetch the release again",
+  },
   RELEASE_UNKNOWN: {
     exitCode: EXIT.error,
     message: (d) =>

@@ -20,6 +20,8 @@ export interface CoreErrorData {
   ARCHIVE_KEYRING_MISSING: { path: string };
   PACKAGE_UNAVAILABLE: { packageName: string; version: string };
   PACKAGE_CONTENT_MISSING: { packageName: string; path: string };
+  /** options: `CONFIG_X: release value → prepared value` */
+  PREPARE_CONFIG_MISMATCH: { release: string; options: string[] };
   /** families: the suite families the name belongs to (none: no Debian release name); available: close fetchable releases */
   RELEASE_UNKNOWN: { release: string; families: string[]; available: string[] };
   RELEASE_INCOMPLETE: { release: string; missing: string[]; available: string[] };

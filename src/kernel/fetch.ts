@@ -11,7 +11,7 @@ import { runStages, type Stage, type StageRecord } from '../util/stages.js';
 import { downloadPackages, showPackage, type PackageInfo } from './apt.js';
 import type { AptState } from './apt-state.js';
 import { releaseDir } from './cache.js';
-import { readConfigValue } from './config.js';
+import { configDifferences, readConfigValue } from './config.js';
 import { kbuildVariables } from './kbuild-vars.js';
 import { isOutdatedWorkspace, readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
 import { findRelease } from './fetchable.js';
@@ -220,7 +220,12 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
           runCommand('make', ['-C', L.sourceTree, ...kbuildVariables({ cc, release: cand.release }), ...args], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
         if (ctx.resumed) await make(['mrproper']);
         await fsp.copyFile(L.config, path.join(L.sourceTree, '.config'));
-        await make(['olddefconfig']);
+        // Kconfig probes the host's tools (pahole, rustc); the release's builder had no rustc
+        const noRust = ((await readConfigValue(L.config, 'CONFIG_RUSTC_VERSION')) ?? '0') === '0' ? ['RUSTC=false'] : [];
+        await make([...noRust, 'olddefconfig']);
+        const changed = configDifferences(await fsp.readFile(L.config, 'utf8'), await fsp.readFile(path.join(L.sourceTree, '.config'), 'utf8'));
+        // a different .config compiles different code (and struct layouts): never build with one
+        if (changed.length) throw new RebootlessError('PREPARE_CONFIG_MISMATCH', { release: cand.release, options: changed });
         // prepare plus what an external module build needs: host programs (modpost, ...) and the module linker script
         await make([`-j${jobs}`, 'modules_prepare']);
         await fsp.copyFile(L.moduleSymvers, path.join(L.sourceTree, 'Module.symvers'));

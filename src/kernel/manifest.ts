@@ -8,8 +8,8 @@ import { pathExists, writeFileAtomic } from '../util/fs.js';
 // directory (the cache can move) and handed out absolute.
 
 export const MANIFEST_FILE = 'manifest.json';
-/** 2: no linux-headers tree (modules link against the prepared source tree, prepared for the release's name). */
-export const MANIFEST_SCHEMA = 2;
+/** 3: no linux-headers tree (modules link against the prepared source tree, prepared for the release's name with its exact .config). */
+export const MANIFEST_SCHEMA = 3;
 
 export const PATH_FIELDS = [
   'vmlinuz',

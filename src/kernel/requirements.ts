@@ -23,6 +23,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { name: 'bc', packageName: 'bc', command: 'bc', purpose: 'kbuild (timeconst)' },
   { name: 'libelf-dev', packageName: 'libelf-dev', purpose: 'objtool' },
   { name: 'libssl-dev', packageName: 'libssl-dev', purpose: 'kbuild (sign-file, certs)' },
+  { name: 'dwarves', packageName: 'dwarves', command: 'pahole', purpose: "Kconfig keeps the release's BTF options only when pahole is found" },
+  { name: 'python3', packageName: 'python3', command: 'python3', purpose: 'kbuild (6.12 modules_prepare scripts)' },
   { name: 'xz-utils', packageName: 'xz-utils', command: 'xz', purpose: 'unpack linux-source' },
   { name: 'cpio', packageName: 'cpio', command: 'cpio', purpose: 'VM initramfs' },
   { name: 'qemu-system-x86', packageName: 'qemu-system-x86', command: 'qemu-system-x86_64', purpose: 'boot the target kernel' },

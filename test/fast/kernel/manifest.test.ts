@@ -34,8 +34,8 @@ describe('manifest', () => {
     ['not json', 'not JSON'],
     ['[]', 'not an object'],
     ['{"schema":99}', 'schema 99'],
-    ['{"schema":1,"release":"r"}', 'schema 1 is not 2'],
-    ['{"schema":2,"release":"r"}', "field 'debianVersion'"],
+    ['{"schema":1,"release":"r"}', 'schema 1 is not 3'],
+    ['{"schema":3,"release":"r"}', "field 'debianVersion'"],
   ])('rejects %s', (text, detail) => {
     expect(() => parseManifest(text, '/d')).toThrowError(detail);
   });
