@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
-import { runCommand } from '../util/process.js';
+import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
 
 // Linking the livepatch module as an external module of the prepared
 // release tree (`modules_prepare` done, the release's Module.symvers in it):
@@ -13,6 +13,7 @@ import { runCommand } from '../util/process.js';
 export interface LinkInput extends KbuildTarget {
   /** A prepared kernel tree (the build's snapshot). */
   tree: string;
+  toolchain?: Toolchain;
   dir: string;
   moduleName: string;
   files: Record<string, string | Uint8Array>;
@@ -22,6 +23,6 @@ export interface LinkInput extends KbuildTarget {
 export async function linkModule(i: LinkInput): Promise<string> {
   await fsp.mkdir(i.dir, { recursive: true });
   for (const [name, content] of Object.entries(i.files)) await fsp.writeFile(path.join(i.dir, name), content);
-  await runCommand('make', ['-C', i.tree, `M=${i.dir}`, ...kbuildVariables(i), 'KBUILD_MODPOST_WARN=1', 'modules'], { ...(i.signal ? { signal: i.signal } : {}) });
+  await runInToolchain(i.toolchain ?? { kind: 'host' }, 'make', ['-C', i.tree, `M=${i.dir}`, ...kbuildVariables(i), 'KBUILD_MODPOST_WARN=1', 'modules'], { cwd: i.dir, ...(i.signal ? { signal: i.signal } : {}) });
   return path.join(i.dir, `${i.moduleName}.ko`);
 }

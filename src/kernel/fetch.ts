@@ -13,6 +13,8 @@ import type { AptState } from './apt-state.js';
 import { releaseDir } from './cache.js';
 import { configDifferences, readConfigValue } from './config.js';
 import { kbuildVariables } from './kbuild-vars.js';
+import { toolchainFacts } from './build-root.js';
+import { chooseToolchain, runInToolchain, type Toolchain } from './toolchain.js';
 import { isOutdatedWorkspace, readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
 import { findRelease } from './fetchable.js';
 import type { ReleaseCandidate } from './release.js';
@@ -92,7 +94,7 @@ export async function fetchRelease(options: FetchOptions): Promise<FetchResult> 
     if (done && done.debianVersion === cand.debianVersion) return { workspace: done, stages: [], cached: true };
     await fsp.mkdir(dir, { recursive: true });
     const pkgs = await packageSet(cand, apt);
-    const stages = fetchStages(dir, cand, pkgs, options.jobs ?? os.cpus().length);
+    const stages = fetchStages(dir, cand, pkgs, options.jobs ?? os.cpus().length, cacheRoot);
     let records: StageRecord[];
     try {
       records = await runStages(dir, stages, { progress, ...(signal ? { signal } : {}) });
@@ -131,7 +133,7 @@ function debPath(debs: string, p: PackageInfo): string {
   return path.join(debs, path.basename(p.filename) || `${p.name}_${p.version}.deb`);
 }
 
-function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number): Stage[] {
+function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number, cacheRoot: string): Stage[] {
   const L = layout(dir, cand.release, cand.series);
   const byName = (n: string): PackageInfo => pkgs.find((p) => p.name === n) as PackageInfo;
   const image = byName(cand.packages.image);
@@ -154,6 +156,16 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       },
     );
+
+  // the host when it has the release's exact compiler, else a build root of the release's suite (made once, shared)
+  let toolchain: Promise<Toolchain> | undefined;
+  const toolchainOf = (ctx: { progress: Progress; signal: AbortSignal | undefined }): Promise<Toolchain> =>
+    (toolchain ??= readConfigValue(L.config, 'CONFIG_CC_VERSION_TEXT').then((compiler) =>
+      chooseToolchain(
+        { compiler: compiler ?? 'unknown', suite: cand.family, binds: [dir, os.tmpdir()] },
+        toolchainFacts({ cacheRoot, progress: ctx.progress, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      ),
+    ));
 
   return [
     {
@@ -216,8 +228,9 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
       name: 'prepare',
       async run(ctx) {
         const cc = (await readConfigValue(L.config, 'CONFIG_CC_VERSION_TEXT'))?.split(' ')[0] ?? 'gcc';
+        const tc = await toolchainOf(ctx);
         const make = (args: string[]) =>
-          runCommand('make', ['-C', L.sourceTree, ...kbuildVariables({ cc, release: cand.release }), ...args], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+          runInToolchain(tc, 'make', ['-C', L.sourceTree, ...kbuildVariables({ cc, release: cand.release }), ...args], { cwd: L.sourceTree, ...(ctx.signal ? { signal: ctx.signal } : {}) });
         if (ctx.resumed) await make(['mrproper']);
         await fsp.copyFile(L.config, path.join(L.sourceTree, '.config'));
         // Kconfig probes the host's tools (pahole, rustc); the release's builder had no rustc
@@ -233,7 +246,8 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
     },
     {
       name: 'manifest',
-      async run() {
+      async run(ctx) {
+        const tc = await toolchainOf(ctx);
         const compiler = (await readConfigValue(L.config, 'CONFIG_CC_VERSION_TEXT')) ?? 'unknown';
         for (const [what, p] of [
           ['vmlinuz', L.vmlinuz],
@@ -250,6 +264,7 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
             debianVersion: cand.debianVersion,
             flavor: cand.flavor,
             suite: cand.family,
+            ...(tc.kind === 'root' ? { buildRoot: tc.root } : {}),
             vmlinuz: L.vmlinuz,
             vmlinux: L.vmlinux,
             systemMap: L.systemMap,

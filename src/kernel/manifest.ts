@@ -28,6 +28,8 @@ export interface KernelWorkspace extends Record<PathField, string> {
   flavor: string;
   /** The Debian suite family it was fetched from (kernel/suites.ts), e.g. `bookworm-backports`; absent in older manifests. */
   suite?: string;
+  /** The build root whose compiler builds for it (build-root.ts), when the host has no exact one: absolute, stored relative to the cache root. */
+  buildRoot?: string;
   /** The compiler the release was built with (CONFIG_CC_VERSION_TEXT). */
   compiler: string;
   /** The program kbuild must run as CC to reproduce it, e.g. `gcc-12`. */
@@ -36,9 +38,13 @@ export interface KernelWorkspace extends Record<PathField, string> {
   fetchedAt: string;
 }
 
+/** A workspace lives at `<cache>/kernels/<release>`. */
+export const cacheRootOfWorkspace = (dir: string): string => path.resolve(dir, '..', '..');
+
 export function serializeManifest(ws: KernelWorkspace, dir: string): string {
   const stored: Record<string, unknown> = { schema: MANIFEST_SCHEMA, ...ws };
   for (const f of PATH_FIELDS) stored[f] = path.relative(dir, ws[f]);
+  if (ws.buildRoot) stored.buildRoot = path.relative(cacheRootOfWorkspace(dir), ws.buildRoot);
   return JSON.stringify(stored, null, 2) + '\n';
 }
 
@@ -53,6 +59,10 @@ export function parseManifest(text: string, dir: string, file = path.join(dir, M
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
   const o = raw as Record<string, unknown>;
   if (o.schema !== MANIFEST_SCHEMA) throw bad(`schema ${String(o.schema)} is not ${MANIFEST_SCHEMA}`);
+  const underCache = (rel: string): string => {
+    if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw bad("path 'buildRoot' leaves the cache");
+    return path.join(cacheRootOfWorkspace(dir), rel);
+  };
   const str = (k: string): string => {
     const v = o[k];
     if (typeof v !== 'string' || v === '') throw bad(`field '${k}' missing or not a string`);
@@ -77,6 +87,7 @@ export function parseManifest(text: string, dir: string, file = path.join(dir, M
     packages: (packages as { name: string; version: string }[]).map((p) => ({ name: p.name, version: p.version })),
     fetchedAt,
     ...(typeof o.suite === 'string' && o.suite !== '' ? { suite: o.suite } : {}),
+    ...(typeof o.buildRoot === 'string' && o.buildRoot !== '' ? { buildRoot: underCache(o.buildRoot) } : {}),
     vmlinuz: '',
     vmlinux: '',
     systemMap: '',
@@ -107,8 +118,8 @@ export async function readManifest(dir: string): Promise<KernelWorkspace | undef
     return undefined;
   }
   const ws = parseManifest(text, dir, file);
-  for (const f of PATH_FIELDS) {
-    if (!(await pathExists(ws[f]))) {
+  for (const f of [...PATH_FIELDS, ...(ws.buildRoot ? (['buildRoot'] as const) : [])]) {
+    if (!(await pathExists(ws[f] as string))) {
       throw new RebootlessError('MANIFEST_INVALID', { path: file, detail: `${f} ${ws[f]} does not exist` }, { location: { file } });
     }
   }

@@ -165,3 +165,9 @@ export async function chooseToolchain(req: ToolchainRequest, facts: ToolchainFac
   const r = await facts.buildRoot(d.suite, gccComment(d.compiler));
   return { kind: 'root', root: r.root, suite: r.suite, binds: req.binds };
 }
+
+/** The toolchain a fetched workspace builds with: its build root, if it has one, binding the workspace (`<dir>/source/<tree>`) and the temp dir. */
+export function workspaceToolchain(ws: { buildRoot?: string; suite?: string; sourceTree: string }, tmp = os.tmpdir()): Toolchain {
+  if (!ws.buildRoot) return { kind: 'host' };
+  return { kind: 'root', root: ws.buildRoot, suite: ws.suite ?? 'unknown', binds: [path.resolve(ws.sourceTree, '..', '..'), tmp] };
+}

@@ -7,6 +7,7 @@ import { compileObject, objectFor } from '../kbuild/compile.js';
 import { readOwner } from '../kbuild/owner.js';
 import { replaceFile } from '../kbuild/snapshot.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
+import { workspaceToolchain } from '../kernel/toolchain.js';
 import { compilerOf } from './kernel-facts.js';
 import type { CompiledObject, KernelFacts, PatchedSource } from './types.js';
 
@@ -25,7 +26,7 @@ export interface CompileInput {
 }
 
 export async function compile(i: CompileInput): Promise<CompiledObject[]> {
-  const cc = { cc: i.workspace.cc, release: i.workspace.release, ...(i.signal ? { signal: i.signal } : {}) };
+  const cc = { cc: i.workspace.cc, release: i.workspace.release, toolchain: workspaceToolchain(i.workspace), ...(i.signal ? { signal: i.signal } : {}) };
   const out: CompiledObject[] = [];
   for (const f of i.files) {
     const obj = objectFor(f.path);
