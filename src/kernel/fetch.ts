@@ -192,6 +192,10 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
       output: 'image',
       async run(ctx) {
         await extract(image, ctx.out, ctx, []);
+        // trixie's packages ship modules under /usr/lib/modules (merged /usr): one layout for every release
+        if ((await pathExists(path.join(ctx.out, 'usr', 'lib', 'modules'))) && !(await pathExists(path.join(ctx.out, 'lib')))) {
+          await fsp.symlink(path.join('usr', 'lib'), path.join(ctx.out, 'lib'));
+        }
         // Debian's package leaves modules.dep to depmod at install time.
         await runCommand('depmod', ['-b', ctx.out, cand.release], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
       },
