@@ -74,6 +74,8 @@ describe('kernels beyond the newest bookworm cloud release', () => {
     const { ws, ko } = await buildAndProve(r);
     expect(ws.buildRoot).toBeDefined();
     expect(ws.compiler).toMatch(/gcc-14/);
+    const shown = JSON.parse((await runCliProcess(['kernel', 'show', r.release, '--json'], env())).stdout) as { suite: string; toolchain: string };
+    expect(shown).toMatchObject({ suite: 'trixie', toolchain: 'build root (trixie)' });
     const live = await runCliProcess(
       [
         'vm', 'run', '--kernel', r.release, '--with-cli', '--file', ko, '--',

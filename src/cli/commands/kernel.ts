@@ -10,6 +10,9 @@ import type { CliContext, SetExit } from '../context.js';
 import { printJson, table } from '../render.js';
 
 /** The stable JSON shape of `kernel show`. */
+/** Where its compiler runs: `host`, or `build root (trixie)`. */
+const toolchainOf = (ws: KernelWorkspace): string => (ws.buildRoot ? `build root (${ws.suite ?? '?'})` : 'host');
+
 export function workspaceJson(ws: KernelWorkspace) {
   return {
     release: ws.release,
@@ -25,6 +28,8 @@ export function workspaceJson(ws: KernelWorkspace) {
     modulesDir: ws.modulesDir,
     compiler: ws.compiler,
     cc: ws.cc,
+    toolchain: toolchainOf(ws),
+    ...(ws.buildRoot ? { buildRoot: ws.buildRoot } : {}),
     packages: ws.packages,
     fetchedAt: ws.fetchedAt,
   };
@@ -128,7 +133,9 @@ when older than 12 hours, and again when a release is not found in them.`)
             release: e.release,
             state: e.state,
             dir: e.dir,
-            ...(e.workspace ? { debianVersion: e.workspace.debianVersion, fetchedAt: e.workspace.fetchedAt } : {}),
+            ...(e.workspace
+              ? { debianVersion: e.workspace.debianVersion, flavor: e.workspace.flavor, compiler: e.workspace.compiler, toolchain: toolchainOf(e.workspace), fetchedAt: e.workspace.fetchedAt }
+              : {}),
             ...(e.workspace?.suite ? { suite: e.workspace.suite } : {}),
             ...(e.problem ? { problem: e.problem } : {}),
           })),
@@ -136,8 +143,11 @@ when older than 12 hours, and again when a release is not found in them.`)
       } else if (entries.length === 0) {
         ctx.io.stdout.write(`no kernel releases in ${root}\n  fetch one with: rebootless kernel fetch\n`);
       } else {
-        const rows = [['RELEASE', 'STATE', 'SUITE', 'DEBIAN VERSION', 'FETCHED']];
-        for (const e of entries) rows.push([e.release, e.state, e.workspace?.suite ?? '-', e.workspace?.debianVersion ?? '-', e.workspace?.fetchedAt ?? (e.problem ?? '-')]);
+        const rows = [['RELEASE', 'STATE', 'SUITE', 'FLAVOUR', 'DEBIAN VERSION', 'COMPILER', 'TOOLCHAIN', 'FETCHED']];
+        for (const e of entries) {
+          const w = e.workspace;
+          rows.push([e.release, e.state, w?.suite ?? '-', w?.flavor ?? '-', w?.debianVersion ?? '-', w?.cc ?? '-', w ? toolchainOf(w) : '-', w?.fetchedAt ?? (e.problem ?? '-')]);
+        }
         ctx.io.stdout.write(table(rows));
       }
       setExit(0);
