@@ -67,6 +67,16 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
     message: (d) => `package ${d.packageName} does not contain ${d.path}`,
     hint: () => 'this release is packaged differently from what rebootless expects; try another release and report this one',
   },
+  KERNEL_ADD_INVALID: {
+    exitCode: EXIT.usage,
+    message: (d) => `cannot add kernel '${d.name}': ${d.problem}`,
+    hint: () => 'rebootless kernel add NAME --build-dir DIR [--vmlinuz FILE] [--modules DIR]; `rebootless kernel list` shows the names taken',
+  },
+  KERNEL_ADD_INCOMPLETE: {
+    exitCode: EXIT.usage,
+    message: (d) => `${d.buildDir} is not a finished in-tree kernel build for '${d.name}': missing ${d.missing.join(', ')}`,
+    hint: () => 'run `make` (and `make modules_prepare`) in the kernel tree first; the build directory must hold vmlinux, .config, Module.symvers and System.map',
+  },
   PREPARE_CONFIG_MISMATCH: {
     exitCode: EXIT.error,
     message: (d) => `preparing ${d.release}'s source changed its configuration (the objects would not match the running kernel): ${d.options.slice(0, 8).join('; ')}${d.options.length > 8 ? `; and ${d.options.length - 8} more` : ''}`,

@@ -20,6 +20,8 @@ export interface CoreErrorData {
   ARCHIVE_KEYRING_MISSING: { path: string };
   PACKAGE_UNAVAILABLE: { packageName: string; version: string };
   PACKAGE_CONTENT_MISSING: { packageName: string; path: string };
+  KERNEL_ADD_INVALID: { name: string; problem: string };
+  KERNEL_ADD_INCOMPLETE: { name: string; buildDir: string; missing: string[] };
   /** options: `CONFIG_X: release value → prepared value` */
   PREPARE_CONFIG_MISMATCH: { release: string; options: string[] };
   /** families: the suite families the name belongs to (none: no Debian release name); available: close fetchable releases */

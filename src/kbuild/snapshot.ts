@@ -11,7 +11,8 @@ import { runCommand } from '../util/process.js';
 export async function createSnapshot(sourceTree: string, dest: string, signal?: AbortSignal): Promise<string> {
   await removePath(dest);
   await fsp.mkdir(path.dirname(dest), { recursive: true });
-  await runCommand('cp', ['-al', sourceTree, dest], { ...(signal ? { signal } : {}) });
+  // a registered kernel's tree is a link to its build directory: copy what it points to
+  await runCommand('cp', ['-al', await fsp.realpath(sourceTree), dest], { ...(signal ? { signal } : {}) });
   return dest;
 }
 

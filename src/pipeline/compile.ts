@@ -8,7 +8,7 @@ import { readOwner } from '../kbuild/owner.js';
 import { replaceFile } from '../kbuild/snapshot.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { workspaceToolchain } from '../kernel/toolchain.js';
-import { compilerOf } from './kernel-facts.js';
+import { compilerOf } from '../elf/comment.js';
 import type { CompiledObject, KernelFacts, PatchedSource } from './types.js';
 
 // Stage 3, compile: each changed source file compiled by kbuild in the

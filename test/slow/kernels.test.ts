@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { silentProgress } from '../../src/util/progress.js';
 import { tryModule } from '../helpers/build-and-try.js';
 import { runCliProcess } from '../helpers/run-cli.js';
-import { sharedCache } from '../helpers/workspace.js';
+import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
+import { runCommand } from '../../src/util/process.js';
 
 // The kernels hosts really run, chosen from Debian's archive as it is today
 // (never hard-coded): an older bookworm ABI of the plain amd64 flavour (its
@@ -89,5 +90,28 @@ describe('kernels beyond the newest bookworm cloud release', () => {
     expect(live.stdout).toMatch(/"name": "livepatch_cmdline"[\s\S]*"state": "enabled"/);
     expect(live.stdout).toMatch(/livepatch_cmdline: reverted/);
     expect(lines.filter((l) => l.includes('rbl.nonce=')).at(-1)?.startsWith(MARK)).toBe(false);
+  });
+
+  it('a kernel built elsewhere, registered with kernel add (here: a copy of a workspace\'s own prepared tree)', async () => {
+    const ws = await defaultWorkspace();
+    // an in-tree build directory as a user would have it, hard-linked from the workspace (never written)
+    const tree = path.join(out, 'my-build');
+    await runCommand('cp', ['-al', ws.sourceTree, tree]);
+    symlinkSync(ws.vmlinux, path.join(tree, 'vmlinux'));
+    symlinkSync(ws.systemMap, path.join(tree, 'System.map'));
+    unlinkSync(path.join(tree, 'include/config/kernel.release'));
+    writeFileSync(path.join(tree, 'include/config/kernel.release'), `${ws.release}\n`);
+    const name = `mine-${path.basename(out)}`;
+    const added = await runCliProcess(['kernel', 'add', name, '--build-dir', tree, '--vmlinuz', ws.vmlinuz, '--modules', ws.modulesDir, '--json'], env());
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ release: ws.release, flavor: 'custom', toolchain: 'host' });
+    const ko = path.join(out, 'mine.ko');
+    const built = await runCliProcess(['build', PATCH, '--kernel', name, '--name', 'cmdline', '-o', ko], env());
+    expect(built.code, built.stderr).toBe(0);
+    const tried = await tryModule(name, ko, 'cat /proc/cmdline');
+    expect(tried.code, JSON.stringify(tried.report.steps)).toBe(0);
+    expect(tried.step('check-patched').startsWith(MARK)).toBe(true);
+    expect(tried.step('check-after')).not.toContain(MARK);
+    rmSync(path.join(cache, 'kernels', name), { recursive: true, force: true });
   });
 });

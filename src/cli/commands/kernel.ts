@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addKernel } from '../../kernel/add.js';
 import { RebootlessError } from '../../errors/index.js';
 import { cacheRoot } from '../../kernel/cache.js';
 import { fetchRelease, hostRelease, type FetchResult } from '../../kernel/fetch.js';
@@ -150,6 +151,29 @@ when older than 12 hours, and again when a release is not found in them.`)
         }
         ctx.io.stdout.write(table(rows));
       }
+      setExit(0);
+    });
+
+  kernel
+    .command('add')
+    .description('register a kernel built elsewhere (an in-tree kbuild build: mainline, another distribution, a custom config) under NAME, for build and try with --kernel NAME')
+    .argument('<name>', 'the name to use with --kernel')
+    .requiredOption('--build-dir <dir>', 'the built tree: vmlinux, .config, Module.symvers, System.map (never written: builds use a snapshot)')
+    .option('--source <dir>', 'the source tree (must be the build directory: out-of-tree O= builds are not supported yet)')
+    .option('--vmlinuz <file>', 'the bootable image try boots (default: the build\'s arch/x86/boot/bzImage)')
+    .option('--modules <dir>', 'its lib/modules/RELEASE directory (with modules.dep), for patches to modules and the VM')
+    .option('--json', 'print the registered workspace as JSON')
+    .action(async (name: string, opts: { buildDir: string; source?: string; vmlinuz?: string; modules?: string; json?: boolean }) => {
+      const ws = await addKernel({
+        cacheRoot: cacheRoot(),
+        name,
+        buildDir: opts.buildDir,
+        ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.vmlinuz ? { vmlinuz: opts.vmlinuz } : {}),
+        ...(opts.modules ? { modules: opts.modules } : {}),
+      });
+      if (opts.json) printJson(ctx.io.stdout, workspaceJson(ws));
+      else ctx.io.stdout.write(`${name}: kernel ${ws.release} (${ws.compiler}) registered\n  build with: rebootless build --kernel ${name} PATCH\n`);
       setExit(0);
     });
 
