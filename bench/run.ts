@@ -5,6 +5,7 @@ import { benchBuild } from './build.js';
 import { benchDiff } from './diff.js';
 import { benchElf, benchElfFuzz, benchStringTable } from './elf.js';
 import { benchApply } from './apply.js';
+import { benchKernels } from './kernels.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
@@ -15,6 +16,7 @@ const benches: [string, () => Promise<void>][] = [
   ['diff', benchDiff],
   ['build', benchBuild],
   ['apply', benchApply],
+  ['kernels', benchKernels],
 ];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
