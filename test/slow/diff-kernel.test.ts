@@ -10,6 +10,7 @@ import { parseElf } from '../../src/elf/parse.js';
 import { compileObject, DIFF_CFLAGS, objectFor } from '../../src/kbuild/compile.js';
 import { createSnapshot, replaceFile } from '../../src/kbuild/snapshot.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
+import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
 import { runCommand } from '../../src/util/process.js';
 import { functionSymbol, relasOf, targetName } from '../helpers/object-symbols.js';
 import { defaultWorkspace } from '../helpers/workspace.js';
@@ -43,7 +44,8 @@ let ws: KernelWorkspace;
 let tmp: string;
 let tree: string;
 
-const make = (objects: string[]) => runCommand('make', ['-C', tree, '-j2', `CC=${ws.cc}`, `KCFLAGS=${DIFF_CFLAGS}`, ...objects]);
+// the variables every build uses (KERNELRELEASE: kernel/sys.c compiles UTS_RELEASE in)
+const make = (objects: string[]) => runCommand('make', ['-C', tree, '-j2', ...kbuildVariables(ws), `KCFLAGS=${DIFF_CFLAGS}`, ...objects]);
 const firstCopy = (objRel: string) => path.join(tmp, 'first', objRel);
 const load = (file: string): ElfFile => parseElf(readFileSync(file), { file });
 

@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rb-elf-kernel-'));
   const tree = path.join(tmp, 'tree');
   execFileSync('cp', ['-al', ws.sourceTree, tree]);
-  await run('make', ['-C', tree, `CC=${ws.cc}`, '-j2', 'fs/proc/', 'fs/binfmt_misc.o', 'KCFLAGS=-ffunction-sections -fdata-sections'], { maxBuffer: 64 * 1024 * 1024 });
+  await run('make', ['-C', tree, ...kbuildVariables(ws), '-j2', 'fs/proc/', 'fs/binfmt_misc.o', 'KCFLAGS=-ffunction-sections -fdata-sections'], { maxBuffer: 64 * 1024 * 1024 });
   objects = execFileSync('find', [path.join(tree, 'fs/proc'), '-name', '*.o'], { encoding: 'utf8' }).trim().split('\n').sort();
   objects.push(path.join(tree, 'fs/binfmt_misc.o'));
   modules = execFileSync('find', [ws.modulesDir, '-name', '*.ko'], { encoding: 'utf8' }).trim().split('\n').sort();

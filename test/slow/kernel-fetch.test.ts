@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,7 +91,7 @@ describe('kernel fetch (real Debian packages)', () => {
     if (!ws) throw new Error('no workspace');
     const snap = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-snap-')), 'tree');
     execFileSync('cp', ['-al', ws.sourceTree, snap]);
-    execFileSync('make', ['-C', snap, `CC=${ws.cc}`, 'fs/proc/cmdline.o', 'KCFLAGS=-ffunction-sections -fdata-sections'], { stdio: 'pipe' });
+    execFileSync('make', ['-C', snap, ...kbuildVariables(ws), 'fs/proc/cmdline.o', 'KCFLAGS=-ffunction-sections -fdata-sections'], { stdio: 'pipe' });
     const syms = execFileSync('readelf', ['-sW', path.join(snap, 'fs/proc/cmdline.o')]).toString();
     expect(syms).toMatch(/FUNC +LOCAL +DEFAULT +\d+ cmdline_proc_show/);
     expect(execFileSync('readelf', ['-SW', path.join(snap, 'fs/proc/cmdline.o')]).toString()).toContain('.text.cmdline_proc_show');
@@ -106,7 +107,7 @@ describe('kernel fetch (real Debian packages)', () => {
     writeFileSync(path.join(mod, 'Kbuild'), 'obj-m := hello.o\n');
     const stamp = path.join(mod, 'stamp');
     writeFileSync(stamp, '');
-    execFileSync('make', ['-C', ws.sourceTree, `M=${mod}`, `CC=${ws.cc}`, 'modules'], { stdio: 'pipe' });
+    execFileSync('make', ['-C', ws.sourceTree, `M=${mod}`, ...kbuildVariables(ws), 'modules'], { stdio: 'pipe' });
     // the build snapshots hard-link this tree: an external module build must write nothing in it
     expect(execFileSync('find', [ws.sourceTree, '-newer', stamp, '-not', '-type', 'd']).toString()).toBe('');
     const modinfo = execFileSync('readelf', ['-p', '.modinfo', path.join(mod, 'hello.ko')]).toString();

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +64,7 @@ describe('vm run (CLI)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-warn-'));
     writeFileSync(path.join(dir, 'warnme.c'), '#include <linux/module.h>\nstatic int __init warnme_init(void) { WARN_ON(1); return 0; }\nmodule_init(warnme_init);\nMODULE_LICENSE("GPL");\n');
     writeFileSync(path.join(dir, 'Kbuild'), 'obj-m := warnme.o\n');
-    execFileSync('make', ['-C', ws.sourceTree, `M=${dir}`, `CC=${ws.cc}`, 'modules'], { stdio: 'pipe' });
+    execFileSync('make', ['-C', ws.sourceTree, `M=${dir}`, ...kbuildVariables(ws), 'modules'], { stdio: 'pipe' });
     const ko = `${dir}/warnme.ko`;
     const r = await runCliProcess(['vm', 'run', '--json', '--file', ko, '--', 'insmod /root/warnme.ko && echo loaded'], env());
     const out = JSON.parse(r.stdout) as { exitCode: number; output: string; trouble: { kind: string }[]; error?: { code: string; data: { excerpt: string } } };
