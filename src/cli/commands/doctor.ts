@@ -16,7 +16,9 @@ export function renderDoctor(r: DoctorReport, color: boolean): string {
   for (const c of r.compilers) {
     text += c.matches
       ? `compiler for ${c.release}: ${c.cc} matches (${c.expected})\n`
-      : `compiler for ${c.release}: ${paint(color, '31', 'mismatch')}: kernel built with '${c.expected}', host ${c.cc} is '${c.found ?? 'missing'}'\n`;
+      : c.source === 'build root'
+        ? `compiler for ${c.release}: ${c.cc} from a build root of its Debian release (the host has '${c.found ?? 'none'}'; kernel built with '${c.expected}')\n`
+        : `compiler for ${c.release}: ${paint(color, '31', 'mismatch')}: kernel built with '${c.expected}', host ${c.cc} is '${c.found ?? 'missing'}'\n`;
   }
   if (r.missingPackages.length) text += `missing: ${r.missingPackages.join(' ')}\n  install with: rebootless doctor --install  (or: ${installCommand(r.missingPackages)})\n`;
   else if (r.ok) text += 'all requirements found\n';
