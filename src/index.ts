@@ -13,6 +13,9 @@ export { loadWorkspace, listWorkspaces, type WorkspaceEntry } from './kernel/wor
 export type { KernelWorkspace } from './kernel/manifest.js';
 export { resolveRelease, listCandidates, type ReleaseCandidate } from './kernel/release.js';
 export { checkRequirements, REQUIREMENTS, type DoctorReport } from './kernel/requirements.js';
+export { listFetchableReleases, type FetchableRelease } from './kernel/fetchable.js';
+export { addKernel, type AddKernelOptions } from './kernel/add.js';
+export { ensureBuildRoot } from './kernel/build-root.js';
 
 // build: a source diff to a verified livepatch module
 export { buildLivepatch, patchModuleName, STAGES, type BuildOptions, type BuildReport, type BuiltObject } from './pipeline/index.js';
