@@ -114,17 +114,30 @@ describe('live management in the VM', () => {
       expect(short.out).toMatch(/the kernel is unchanged/);
       expect((await sh(livepatches)).out).toBe('0\n');
 
-      // The same apply without a short bound: as soon as it shows the blocker, and in the same guest command (the
-      // livepatch core wakes blockers with a fake signal after 15 s), the transition and `status` are read.
+      // The same apply without a short bound. The livepatch core wakes blockers with a fake signal 15 s into a
+      // transition, and a rebootless process starts in seconds under emulation: so the status is read by the
+      // library (the function `status --json` prints) in a node process started and loaded beforehand, told to
+      // read the moment apply shows the blocker.
+      const reader = [
+        "const lib = await import('/opt/rebootless/dist/index.js'); const fs = await import('node:fs');",
+        "fs.writeFileSync('/tmp/reader.ready', '');",
+        "while (!fs.existsSync('/tmp/go')) await new Promise((r) => setTimeout(r, 20));",
+        "fs.writeFileSync('/tmp/status.json', JSON.stringify(await lib.hostStatus(lib.liveHost())));",
+      ].join(' ');
+      await sh(`(node --input-type=module -e "${reader}" > /tmp/reader.out 2>&1 &); for i in $(seq 600); do [ -e /tmp/reader.ready ] && break; sleep 0.1; done`);
       await sh('(rebootless apply pipe.ko --json > /tmp/apply.json 2> /tmp/apply.err; echo $? > /tmp/apply.rc) &');
       const shown = await sh(
-        'for i in $(seq 300); do grep -q "<- patched function" /tmp/apply.err 2>/dev/null && break; sleep 0.1; done; cat /sys/kernel/livepatch/livepatch_rt_pipe/transition; rebootless status livepatch_rt_pipe --json',
+        'for i in $(seq 300); do grep -q "<- patched function" /tmp/apply.err 2>/dev/null && break; sleep 0.1; done; touch /tmp/go; ' +
+          'cat /sys/kernel/livepatch/livepatch_rt_pipe/transition; for i in $(seq 100); do [ -s /tmp/status.json ] && break; sleep 0.1; done; cat /tmp/status.json || cat /tmp/reader.out',
       );
       expect(shown.out.split('\n')[0]).toBe('1');
       const during = JSON.parse(shown.out.slice(shown.out.indexOf('\n') + 1)) as {
-        patches: { state: string; transition: { running: boolean; blockers: { pid: number; comm: string; frames: string[] }[] } }[];
+        patches: { name: string; state: string; transition: { running: boolean; blockers: { pid: number; comm: string; frames: string[] }[] } }[];
       };
-      expect(during.patches[0]).toMatchObject({ state: 'patching', transition: { running: true, blockers: [{ pid: catPid, comm: 'cat', frames: [expect.stringMatching(/^pipe_read\+0x/)] }] } });
+      expect(during.patches.find((p) => p.name === 'livepatch_rt_pipe')).toMatchObject({
+        state: 'patching',
+        transition: { running: true, blockers: [{ pid: catPid, comm: 'cat', frames: [expect.stringMatching(/^pipe_read\+0x/)] }] },
+      });
       const done = await sh('echo wake > /tmp/f; while [ ! -e /tmp/apply.rc ]; do sleep 0.2; done; cat /tmp/apply.rc /tmp/apply.json');
       expect(done.out.split('\n')[0]).toBe('0');
       const applied = JSON.parse(done.out.slice(done.out.indexOf('\n') + 1)) as { outcome: string; blockers: { pid: number; functions: string[] }[] };
