@@ -76,4 +76,22 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.release} was built by '${d.kernel}', but the objects compiled here say '${d.object}'; code from another compiler may not match the running kernel`,
     hint: () => "install the release's compiler (rebootless doctor names it, and --install installs it), then build again",
   },
+  BUILD_COMPILE_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.source} (${d.variant}) does not compile for this release:\n${d.output}`,
+    hint: (d) =>
+      d.variant === 'patched'
+        ? 'the patched source has an error the compiler names above: fix the diff (it must compile against this release\'s tree, which may be older than the one the fix was written for)'
+        : 'the release\'s own source does not compile here: the tree or its compiler is not the one the release was built with (rebootless kernel verify RELEASE; rebootless doctor)',
+  },
+  KBUILD_COMMAND_UNKNOWN: {
+    exitCode: EXIT.error,
+    message: (d) => `kbuild has no rule to compile ${d.object} in ${d.tree} (make -n printed no compile command for it):\n${d.output}`,
+    hint: () => 'check that the diff names a .c file that this release builds (its Makefile must list it for the release\'s .config)',
+  },
+  KBUILD_RECORD_UNSUPPORTED: {
+    exitCode: EXIT.error,
+    message: (d) => `kbuild compiles ${d.object} with a command rebootless cannot replay (${d.detail}): ${d.record}`,
+    hint: () => 'this kernel\'s kbuild compiles units in a way rebootless does not know yet; please report the command above',
+  },
 };

@@ -14,4 +14,7 @@ export interface BuildErrorData {
   BUILD_TARGET_MODULE_MISSING: { module: string; release: string; modulesDir: string };
   BUILD_GENERATED_CODE_FAILED: { module: string; workdir: string; command: string; output: string };
   BUILD_COMPILER_MISMATCH: { release: string; kernel: string; object: string };
+  BUILD_COMPILE_FAILED: { source: string; variant: 'original' | 'patched'; output: string };
+  KBUILD_COMMAND_UNKNOWN: { object: string; tree: string; output: string };
+  KBUILD_RECORD_UNSUPPORTED: { object: string; record: string; detail: string };
 }

@@ -1,32 +1,114 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { RebootlessError, isRebootlessError } from '../errors/index.js';
+import { buildCacheDir } from '../kernel/build-cache.js';
 import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
-import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
+import type { KernelWorkspace } from '../kernel/manifest.js';
+import { runInToolchain, workspaceToolchain, type Toolchain } from '../kernel/toolchain.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from './unit-command.js';
 
-// Compile one translation unit with the kernel's own flags, through kbuild,
-// plus one section per function and per data object (what the differ needs).
+// Compile one translation unit exactly as kbuild does, without make and
+// without writing in the prepared tree: kbuild's recorded command for the
+// unit (unit-command.ts), learnt once per release and unit and cached beside
+// the tree, replayed on a copy of the source outside it, plus one section per
+// function and per data object (what the differ needs).
 
 export const DIFF_CFLAGS = '-ffunction-sections -fdata-sections';
 
-export interface CompileOptions extends KbuildTarget {
+export interface UnitCompiler extends KbuildTarget {
+  /** The prepared release tree: only read. */
+  tree: string;
   /** Where the compiler runs: the host, or the release's build root. */
-  toolchain?: Toolchain;
-  jobs?: number;
+  toolchain: Toolchain;
+  /** Where learnt records are kept between builds (the workspace's build cache); none: learnt every time. */
+  cacheDir?: string;
   signal?: AbortSignal;
 }
 
-/** `make path/file.o` in a snapshot tree; returns the object's path. */
-export async function compileObject(tree: string, objRel: string, o: CompileOptions): Promise<string> {
-  const out = path.join(tree, objRel);
-  // kbuild decides from timestamps; a replaced source is newer, but an object
-  // left by an earlier compile of another version must go.
-  await fsp.rm(out, { force: true });
-  await runInToolchain(o.toolchain ?? { kind: 'host' }, 'make', ['-C', tree, `-j${o.jobs ?? os.cpus().length}`, ...kbuildVariables(o), `KCFLAGS=${DIFF_CFLAGS}`, objRel], {
-    cwd: tree,
-    ...(o.signal ? { signal: o.signal } : {}),
+/** The compiler of a workspace's units: its tree, compiler, toolchain and build cache. */
+export function workspaceCompiler(ws: KernelWorkspace, signal?: AbortSignal): UnitCompiler {
+  const cacheDir = buildCacheDir(ws);
+  return {
+    tree: ws.sourceTree,
+    cc: ws.cc,
+    release: ws.release,
+    toolchain: workspaceToolchain(ws),
+    ...(cacheDir ? { cacheDir } : {}),
+    ...(signal ? { signal } : {}),
+  };
+}
+
+export interface UnitRecord {
+  /** kbuild's command text for the object. */
+  record: string;
+  commands: string[][];
+}
+
+const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** What a learnt record depends on besides the tree's makefiles: compiler, release, flags, toolchain and the tree's .config. */
+async function recordKey(c: UnitCompiler): Promise<string> {
+  const config = await fsp.readFile(path.join(c.tree, '.config')).catch(() => Buffer.alloc(0));
+  return sha256(JSON.stringify({ cc: c.cc, release: c.release, kcflags: DIFF_CFLAGS, toolchain: c.toolchain.kind === 'root' ? c.toolchain.root : 'host', config: sha256(config) }));
+}
+
+/** kbuild's command for `object` in the tree: from the cache, else learnt by a dry run of make (and cached). */
+export async function unitRecord(c: UnitCompiler, object: string): Promise<UnitRecord> {
+  const key = await recordKey(c);
+  const file = c.cacheDir ? path.join(c.cacheDir, 'units', `${object}.json`) : undefined;
+  if (file) {
+    const cached = await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; record?: unknown }, () => undefined);
+    if (cached?.key === key && typeof cached.record === 'string') return { record: cached.record, commands: commandsOfRecord(cached.record, object) };
+  }
+  const { stdout } = await runInToolchain(c.toolchain, 'make', ['-C', c.tree, ...kbuildVariables(c), ...dryRunArgs(object, DIFF_CFLAGS)], {
+    cwd: c.tree,
+    ...(c.signal ? { signal: c.signal } : {}),
   });
-  return out;
+  const record = recordFromDryRun(stdout, object);
+  if (record === undefined) {
+    throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object, tree: c.tree, output: stdout.trimEnd().split('\n').slice(-8).join('\n') });
+  }
+  const commands = commandsOfRecord(record, object);
+  if (file) {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, JSON.stringify({ key, record }) + '\n');
+  }
+  return { record, commands };
+}
+
+/**
+ * Compiles `content` as the tree's `source` with kbuild's command, under
+ * `dir` (the source copy in `dir/src`, the object in `dir/obj`); returns the
+ * object's path. A compiler error names the source as the tree calls it.
+ */
+export async function compileUnit(c: UnitCompiler, u: UnitRecord, unit: { source: string; content: string | Uint8Array; variant: 'original' | 'patched' }, dir: string): Promise<string> {
+  const { source, content } = unit;
+  const object = objectFor(source);
+  const overlayRoot = path.join(dir, 'src');
+  const output = path.join(dir, 'obj', object);
+  await fsp.mkdir(path.dirname(path.join(overlayRoot, source)), { recursive: true });
+  await fsp.mkdir(path.dirname(output), { recursive: true });
+  await fsp.writeFile(path.join(overlayRoot, source), content);
+  const steps = replayCommands(u.commands, { source, object, overlayRoot, output, depDir: path.dirname(output) }, u.record);
+  for (const [n, [file, ...args]] of steps.entries()) {
+    try {
+      await runInToolchain(c.toolchain, file as string, args, { cwd: c.tree, ...(c.signal ? { signal: c.signal } : {}) });
+    } catch (e) {
+      if (n > 0 || !isRebootlessError(e) || e.code !== 'COMMAND_FAILED') throw e;
+      const d = (e as RebootlessError<'COMMAND_FAILED'>).data;
+      throw new RebootlessError('BUILD_COMPILE_FAILED', { source, variant: unit.variant, output: d.stderrTail.split(`${overlayRoot}/`).join('') }, { cause: e });
+    }
+  }
+  return output;
+}
+
+/** unitRecord then compileUnit: `content` (default: the tree's own text) compiled as `source`, under `dir`. */
+export async function compileSource(c: UnitCompiler, source: string, dir: string, content?: string | Uint8Array): Promise<string> {
+  const u = await unitRecord(c, objectFor(source));
+  const text = content ?? (await fsp.readFile(path.join(c.tree, source)));
+  return compileUnit(c, u, { source, content: text, variant: content === undefined ? 'original' : 'patched' }, dir);
 }
 
 /** `fs/proc/cmdline.c` → `fs/proc/cmdline.o` */

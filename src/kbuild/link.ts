@@ -11,7 +11,7 @@ import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
 // relocations.
 
 export interface LinkInput extends KbuildTarget {
-  /** A prepared kernel tree (the build's snapshot). */
+  /** A prepared kernel tree: an external module build writes nothing in it. */
   tree: string;
   toolchain?: Toolchain;
   dir: string;

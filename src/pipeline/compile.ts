@@ -1,47 +1,72 @@
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
+import { parseElf } from '../elf/parse.js';
 import { readElfFile } from '../elf/files.js';
 import type { ElfFile } from '../elf/model.js';
-import { compileObject, objectFor } from '../kbuild/compile.js';
-import { readOwner } from '../kbuild/owner.js';
-import { replaceFile } from '../kbuild/snapshot.js';
-import type { KernelWorkspace } from '../kernel/manifest.js';
-import { workspaceToolchain } from '../kernel/toolchain.js';
+import { compileUnit, objectFor, type UnitCompiler, type UnitRecord } from '../kbuild/compile.js';
+import { cachedObject, storeObject } from '../kbuild/object-cache.js';
+import { ownerOfCommand } from '../kbuild/owner.js';
 import { compilerOf } from '../elf/comment.js';
+import { mapLimit } from '../util/concurrency.js';
 import type { CompiledObject, KernelFacts, PatchedSource } from './types.js';
 
-// Stage 3, compile: each changed source file compiled by kbuild in the
-// snapshot, first as released, then patched; each object read once. The
-// first object's compiler must be the one vmlinux records.
+// Stage 3, compile: each changed unit compiled with kbuild's own command for
+// it (learnt in the commands stage), as released and patched at once, outside
+// the prepared tree; the original comes from the build cache when an earlier
+// build compiled it. Each object is read once. The first original's compiler
+// must be the one vmlinux records.
 
 export interface CompileInput {
-  tree: string;
-  /** Where the original objects are kept while the patched ones are built. */
+  compiler: UnitCompiler;
+  /** Each file's kbuild record (commands stage), by source path. */
+  records: ReadonlyMap<string, UnitRecord>;
+  /** The build's work directory: sources and objects go below it. */
   work: string;
   files: readonly PatchedSource[];
-  workspace: KernelWorkspace;
+  release: string;
   kernel: Promise<KernelFacts>;
-  signal?: AbortSignal;
 }
 
 export async function compile(i: CompileInput): Promise<CompiledObject[]> {
-  const cc = { cc: i.workspace.cc, release: i.workspace.release, toolchain: workspaceToolchain(i.workspace), ...(i.signal ? { signal: i.signal } : {}) };
+  // two compiles per file; never more processes than cores
+  const jobs = i.files.flatMap((f) => (['original', 'patched'] as const).map((variant) => ({ f, variant })));
+  const objects = await mapLimit(jobs, Math.max(1, os.cpus().length), async ({ f, variant }) => {
+    const u = recordOf(i.records, f.path);
+    return variant === 'original' ? originalObject(i, f, u) : readElfFile(await compileUnit(i.compiler, u, { source: f.path, content: f.patched, variant }, path.join(i.work, 'patched')));
+  });
   const out: CompiledObject[] = [];
-  for (const f of i.files) {
-    const obj = objectFor(f.path);
-    // kept beside the tree: kbuild overwrites the object with the patched build
-    const origCopy = path.join(i.work, 'orig', obj);
-    await fsp.mkdir(path.dirname(origCopy), { recursive: true });
-    await fsp.copyFile(await compileObject(i.tree, obj, cc), origCopy);
-    const orig = await readElfFile(origCopy);
-    if (out.length === 0) checkCompiler(i.workspace.release, (await i.kernel).compiler, orig);
-    await replaceFile(i.tree, f.path, f.patched);
-    const patched = await readElfFile(await compileObject(i.tree, obj, cc));
-    const owner = (await readOwner(i.tree, obj)) ?? { kind: 'vmlinux' as const };
-    out.push({ source: f.path, object: obj, owner, orig, patched });
+  for (const [n, f] of i.files.entries()) {
+    const orig = objects[2 * n] as ElfFile;
+    const patched = objects[2 * n + 1] as ElfFile;
+    if (n === 0) checkCompiler(i.release, (await i.kernel).compiler, orig);
+    const u = recordOf(i.records, f.path);
+    const owner = ownerOfCommand(u.commands[0] ?? []) ?? { kind: 'vmlinux' as const };
+    out.push({ source: f.path, object: objectFor(f.path), owner, orig, patched });
   }
   return out;
+}
+
+const recordOf = (records: ReadonlyMap<string, UnitRecord>, source: string): UnitRecord => {
+  const u = records.get(source);
+  if (!u) throw new Error(`no kbuild record for ${source}`);
+  return u;
+};
+
+/** The original object: the cached one when it is still right, else compiled (and cached). */
+async function originalObject(i: CompileInput, f: PatchedSource, u: UnitRecord): Promise<ElfFile> {
+  const object = objectFor(f.path);
+  const cache = i.compiler.cacheDir;
+  const key = { object, record: u.record, source: f.orig };
+  if (cache) {
+    const bytes = await cachedObject(cache, key);
+    if (bytes) return parseElf(bytes, { file: path.join(cache, 'objects', object) });
+  }
+  const file = await compileUnit(i.compiler, u, { source: f.path, content: f.orig, variant: 'original' }, path.join(i.work, 'orig'));
+  const elf = await readElfFile(file);
+  if (cache) await storeObject(cache, key, await fsp.readFile(file));
+  return elf;
 }
 
 /** The compiler recorded in vmlinux's .comment must be the one that compiled our objects. */

@@ -1,15 +1,15 @@
-import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { isRebootlessError } from '../errors/index.js';
+import { workspaceCompiler } from '../kbuild/compile.js';
 import { removePath } from '../util/fs.js';
+import { createWorkDir, keepWorkDir } from '../util/work-dir.js';
+import { commands } from './commands.js';
 import { compile } from './compile.js';
 import { diff } from './diff.js';
 import { generate } from './generate.js';
 import { readKernelFacts } from './kernel-facts.js';
 import { link } from './link.js';
 import { postLink } from './post-link.js';
-import { snapshot } from './snapshot.js';
 import type { BuildOptions, BuildReport } from './types.js';
 import { validate } from './validate.js';
 import { verifyAndWrite } from './verify.js';
@@ -17,18 +17,19 @@ import { verifyAndWrite } from './verify.js';
 // `rebootless build`: a source diff to a livepatch module. The stages, in
 // order, one file each:
 //   validate   the diffs parsed, checked and applied in memory  (validate.ts)
-//   snapshot   a hard-linked copy of the prepared release tree  (snapshot.ts)
+//   commands   kbuild's compile command for each changed file   (commands.ts)
 //   compile    each changed file, as released and patched       (compile.ts)
 //   diff       what changed, and whether a livepatch can carry it (diff.ts)
 //   generate   the patch objects and klp_func rows               (generate.ts)
 //   link       the module, by kbuild                             (link.ts)
 //   post-link  livepatch relocations; exports and vermagic checked (post-link.ts)
 //   verify     read back and checked independently, then written (verify.ts)
-// Only the files the diff touches are compiled.
+// Only the files the diff touches are compiled, each with the command
+// kbuild would run, outside the prepared tree: nothing is ever written in it.
 
 export type { BuildOptions, BuildReport, BuiltObject } from './types.js';
 
-export const STAGES = ['validate', 'snapshot', 'compile', 'diff', 'generate', 'link', 'post-link', 'verify'] as const;
+export const STAGES = ['validate', 'commands', 'compile', 'diff', 'generate', 'link', 'post-link', 'verify'] as const;
 type StageName = (typeof STAGES)[number];
 
 /** The kernel module name of patch `name`: `livepatch_` and the name with anything but [A-Za-z0-9_] as `_`. */
@@ -44,22 +45,23 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     o.progress.stageDone(name, timings[name] ?? 0);
     return r;
   };
-  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'rebootless-build-'));
+  const work = await createWorkDir('rebootless-build-');
   const moduleName = patchModuleName(o.name);
   const output = path.resolve(o.output);
-  // read while the tree is copied; awaited by the stages that need it
+  // read while the units compile; awaited by the stages that need it
   const kernel = readKernelFacts(o.workspace);
   kernel.catch(() => undefined);
   let keepWork = o.keepWorkdir === true;
   try {
     const files = await stage('validate', () => validate(o.patches, o.workspace.sourceTree));
-    const tree = await stage('snapshot', () => snapshot(o.workspace.sourceTree, work, o.signal));
-    const compiled = await stage('compile', () => compile({ tree, work, files, workspace: o.workspace, kernel, ...(o.signal ? { signal: o.signal } : {}) }));
+    const compiler = workspaceCompiler(o.workspace, o.signal);
+    const records = await stage('commands', () => commands(compiler, files));
+    const compiled = await stage('compile', () => compile({ compiler, records, work, files, release: o.workspace.release, kernel }));
     const changed = await stage('diff', () => diff(compiled));
     const facts = await kernel;
     const generated = await stage('generate', () => generate(changed, facts, o.workspace));
     const ko = await stage('link', () =>
-      link({ options: o, moduleName, generated, tree, dir: path.join(work, 'module') }).catch((e: unknown) => {
+      link({ options: o, moduleName, generated, tree: o.workspace.sourceTree, dir: path.join(work, 'module') }).catch((e: unknown) => {
         if (isRebootlessError(e) && e.code === 'BUILD_GENERATED_CODE_FAILED') keepWork = true;
         throw e;
       }),
@@ -76,6 +78,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       ...(o.keepWorkdir ? { workdir: work } : {}),
     };
   } finally {
-    if (!keepWork) await removePath(work);
+    if (keepWork) await keepWorkDir(work);
+    else await removePath(work);
   }
 }

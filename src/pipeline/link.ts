@@ -7,7 +7,7 @@ import { renderModuleSource } from '../klp/module-source.js';
 import type { BuildOptions, GeneratedPatch } from './types.js';
 
 // Stage 6, link: the module's C source (the klp tables) and the patch
-// objects, linked by kbuild as an external module of the snapshot tree. The user wrote
+// objects, linked by kbuild as an external module of the prepared tree (which it only reads). The user wrote
 // none of this code: a failure here is ours, reported with the sources kept.
 
 export interface LinkInput {
@@ -16,7 +16,7 @@ export interface LinkInput {
   generated: GeneratedPatch;
   /** The directory the module is built in. */
   dir: string;
-  /** The build's snapshot of the prepared release tree. */
+  /** The prepared release tree (only read). */
   tree: string;
 }
 

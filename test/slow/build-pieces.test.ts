@@ -4,9 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../src/elf/constants.js';
 import type { ElfSymbol } from '../../src/elf/model.js';
-import { compileObject } from '../../src/kbuild/compile.js';
-import { readOwner } from '../../src/kbuild/owner.js';
-import { createSnapshot } from '../../src/kbuild/snapshot.js';
+import { compileSource, unitRecord, workspaceCompiler } from '../../src/kbuild/compile.js';
+import { ownerOfCommand } from '../../src/kbuild/owner.js';
 import { findSymtab } from '../../src/elf/edit.js';
 import { readElfFile, readElfSymbols } from '../../src/elf/files.js';
 import { fileBlocks, findSympos, matchFileBlock } from '../../src/klp/sympos.js';
@@ -22,8 +21,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('build pieces against the release: sympos in vmlinux, object owners', () => {
   it('finds the FILE block of fs/proc/base.c and the position of its proc_single_open', async () => {
     const ws = await defaultWorkspace();
-    const tree = await createSnapshot(ws.sourceTree, path.join(work, 'tree'));
-    const obj = await readElfFile(await compileObject(tree, 'fs/proc/base.o', { cc: ws.cc, release: ws.release }));
+    const cc = workspaceCompiler(ws);
+    const obj = await readElfFile(await compileSource(cc, 'fs/proc/base.c', path.join(work, 'base')));
     const locals = (findSymtab(obj)?.symbols ?? [])
       .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
       .map((s) => s.name);
@@ -45,9 +44,8 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     const hi = addrs.reduce((a, b) => (a > b ? a : b));
     expect(r.symbol.value >= lo && r.symbol.value <= hi).toBe(true);
     // kbuild's record says where the object goes
-    expect(await readOwner(tree, 'fs/proc/base.o')).toEqual({ kind: 'vmlinux' });
-    await compileObject(tree, 'fs/binfmt_misc.o', { cc: ws.cc, release: ws.release });
-    expect(await readOwner(tree, 'fs/binfmt_misc.o')).toEqual({ kind: 'module', name: 'binfmt_misc' });
+    expect(ownerOfCommand((await unitRecord(cc, 'fs/proc/base.o')).commands[0] ?? [])).toEqual({ kind: 'vmlinux' });
+    expect(ownerOfCommand((await unitRecord(cc, 'fs/binfmt_misc.o')).commands[0] ?? [])).toEqual({ kind: 'module', name: 'binfmt_misc' });
     // and a name that is unique in vmlinux gets 0
     expect(findSympos(symbols, 'proc_pid_cmdline_read', 'address', match?.block)).toMatchObject({ sympos: 0 });
   });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,18 +7,14 @@ import type { CallSite, DiffResult, FunctionDiff, SpecialSectionEntries } from '
 import { R_X86_64_PC32, R_X86_64_PLT32, STT_SECTION } from '../../src/elf/constants.js';
 import type { ElfFile, ElfSection } from '../../src/elf/model.js';
 import { parseElf } from '../../src/elf/parse.js';
-import { compileObject, DIFF_CFLAGS, objectFor } from '../../src/kbuild/compile.js';
-import { createSnapshot, replaceFile } from '../../src/kbuild/snapshot.js';
-import type { KernelWorkspace } from '../../src/kernel/manifest.js';
-import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
-import { runCommand } from '../../src/util/process.js';
+import { compileSource, objectFor, workspaceCompiler, type UnitCompiler } from '../../src/kbuild/compile.js';
+import { mapLimit } from '../../src/util/concurrency.js';
 import { functionSymbol, relasOf, targetName } from '../helpers/object-symbols.js';
 import { defaultWorkspace } from '../helpers/workspace.js';
 
-// The object differ on real kernel objects: one hard-link snapshot of the
-// prepared tree for the whole file; every object is compiled by kbuild with
-// the kernel's own flags (objtool included), the original copied aside, the
-// source replaced by a modified text and compiled again. And a dozen real
+// The object differ on real kernel objects: every object is compiled with
+// kbuild's own command for it (objtool included), outside the prepared tree,
+// the original and then a modified text of the source. And a dozen real
 // translation units compiled twice from unchanged sources: no change.
 
 /** Translation units compiled twice from unchanged sources (binfmt_misc is a module). */
@@ -40,25 +36,19 @@ const MODULE_OBJECTS = new Set(['fs/binfmt_misc.o']);
 /** Further originals the modified-source cases need. */
 const ORIGINALS = ['fs/proc/generic.o', 'fs/proc/proc_sysctl.o', 'fs/readdir.o'];
 
-let ws: KernelWorkspace;
+let cc: UnitCompiler;
 let tmp: string;
-let tree: string;
 
-// the variables every build uses (KERNELRELEASE: kernel/sys.c compiles UTS_RELEASE in)
-const make = (objects: string[]) => runCommand('make', ['-C', tree, '-j2', ...kbuildVariables(ws), `KCFLAGS=${DIFF_CFLAGS}`, ...objects]);
-const firstCopy = (objRel: string) => path.join(tmp, 'first', objRel);
+const sourceOf = (objRel: string): string => objRel.replace(/\.o$/, '.c');
+const firstCopy = (objRel: string) => path.join(tmp, 'first', 'obj', objRel);
 const load = (file: string): ElfFile => parseElf(readFileSync(file), { file });
+/** Compiles every object from the tree's sources under `dir`, two at a time. */
+const compileAll = (objects: string[], dir: string) => mapLimit(objects, 2, (o) => compileSource(cc, sourceOf(o), dir));
 
 beforeAll(async () => {
-  ws = await defaultWorkspace();
+  cc = workspaceCompiler(await defaultWorkspace());
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rb-diff-kernel-'));
-  tree = await createSnapshot(ws.sourceTree, path.join(tmp, 'tree'));
-  // first compile of every original, in one make run (the first one also builds objtool and friends)
-  await make([...UNCHANGED, ...ORIGINALS]);
-  for (const obj of [...UNCHANGED, ...ORIGINALS]) {
-    mkdirSync(path.dirname(firstCopy(obj)), { recursive: true });
-    copyFileSync(path.join(tree, obj), firstCopy(obj));
-  }
+  await compileAll([...UNCHANGED, ...ORIGINALS], path.join(tmp, 'first'));
 }, 15 * 60_000);
 
 afterAll(() => {
@@ -84,17 +74,10 @@ let variants = 0;
 /** The original object and one compiled from `change(source)`; the source is restored afterwards. */
 async function variant(sourceRel: string, change: (text: string) => string, module = false): Promise<Variant> {
   const objRel = objectFor(sourceRel);
-  const pristine = readFileSync(path.join(tree, sourceRel), 'utf8');
+  const pristine = readFileSync(path.join(cc.tree, sourceRel), 'utf8');
   const text = change(pristine);
   expect(text).not.toBe(pristine);
-  const out = path.join(tmp, 'variants', `${variants++}-${path.basename(objRel)}`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  await replaceFile(tree, sourceRel, text);
-  try {
-    copyFileSync(await compileObject(tree, objRel, { cc: ws.cc, release: ws.release, jobs: 2 }), out);
-  } finally {
-    await replaceFile(tree, sourceRel, pristine);
-  }
+  const out = await compileSource(cc, sourceRel, path.join(tmp, 'variants', String(variants++)), text);
   const orig = load(firstCopy(objRel));
   const patched = load(out);
   return { orig, patched, r: diffObjects(orig, patched, module ? { module: true } : {}) };
@@ -153,14 +136,13 @@ const summary = (r: DiffResult): string => JSON.stringify({ verdict: r.verdict, 
 // ---- tests -------------------------------------------------------------------------------
 
 describe('the differ on real kernel objects', () => {
-  it('a dozen translation units compiled twice from unchanged sources: no change', async () => {
-    for (const obj of UNCHANGED) rmSync(path.join(tree, obj));
-    await make(UNCHANGED);
+  it('a dozen translation units compiled twice from unchanged sources (in other directories): no change', async () => {
+    const again = await compileAll(UNCHANGED, path.join(tmp, 'again'));
     const failures: string[] = [];
-    for (const obj of UNCHANGED) {
+    for (const [n, obj] of UNCHANGED.entries()) {
       const orig = load(firstCopy(obj));
-      const again = load(path.join(tree, obj));
-      const r = diffObjects(orig, again, MODULE_OBJECTS.has(obj) ? { module: true } : {});
+      const again2 = load(again[n] as string);
+      const r = diffObjects(orig, again2, MODULE_OBJECTS.has(obj) ? { module: true } : {});
       expect(r.functions.length, obj).toBeGreaterThan(0);
       if (r.verdict !== 'no-change' || r.refusals.length || Object.keys(different(r)).length) failures.push(`${obj}: ${summary(r)}`);
     }

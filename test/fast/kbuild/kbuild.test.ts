@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { parseOwner } from '../../../src/kbuild/owner.js';
+import { ownerOfCommand } from '../../../src/kbuild/owner.js';
+import { commandsOfRecord } from '../../../src/kbuild/unit-command.js';
+
+/** The owner read from a `.cmd` file's record. */
+const parseOwner = (cmd: string) => {
+  const line = cmd.split('\n').find((l) => l.startsWith('cmd_'));
+  if (!line) return undefined;
+  const record = line.slice(line.indexOf(':=') + 2);
+  return ownerOfCommand(commandsOfRecord(record, 'x.o')[0] ?? []);
+};
 import { renderKbuild, shippedRecord } from '../../../src/kbuild/records.js';
 
-describe('object owner from kbuild .cmd files', () => {
+describe('object owner from kbuild records', () => {
   it('reads a built-in object as vmlinux', () => {
     const cmd = `cmd_fs/proc/cmdline.o := gcc-12 -Wp,-MMD,fs/proc/.cmdline.o.d -nostdinc -O2 -DKBUILD_MODFILE='"fs/proc/proc"' -DKBUILD_BASENAME='"cmdline"' -DKBUILD_MODNAME='"proc"' -D__KBUILD_MODNAME=kmod_proc -c -o fs/proc/cmdline.o fs/proc/cmdline.c\n\nsource_fs/proc/cmdline.o := fs/proc/cmdline.c\n`;
     expect(parseOwner(cmd)).toEqual({ kind: 'vmlinux' });
