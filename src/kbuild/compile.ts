@@ -49,7 +49,7 @@ export interface UnitRecord {
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** What a learnt record depends on besides the tree's makefiles: compiler, release, flags, toolchain and the tree's .config. */
-async function recordKey(c: UnitCompiler): Promise<string> {
+export async function recordKey(c: Pick<UnitCompiler, 'tree' | 'cc' | 'release' | 'toolchain'>): Promise<string> {
   const config = await fsp.readFile(path.join(c.tree, '.config')).catch(() => Buffer.alloc(0));
   return sha256(JSON.stringify({ cc: c.cc, release: c.release, kcflags: DIFF_CFLAGS, toolchain: c.toolchain.kind === 'root' ? c.toolchain.root : 'host', config: sha256(config) }));
 }

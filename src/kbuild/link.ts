@@ -2,27 +2,70 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
 import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { recordKey } from './compile.js';
+import { compiledRecord, learnLinkRecipe, linkInputs, recipeCommands, type LinkRecipe } from './link-recipe.js';
+import { SHIPPED_SUFFIX } from './records.js';
 
 // Linking the livepatch module as an external module of the prepared
 // release tree (`modules_prepare` done, the release's Module.symvers in it):
 // the tree's own kbuild, host programs and linker script, whatever version
 // of Debian's linux-kbuild package the archive still serves. modpost is told
 // to only warn about the symbols the post-link step turns into livepatch
-// relocations.
+// relocations. The first link of a release runs kbuild (`make M=`); its
+// records become the release's link recipe (link-recipe.ts), which later
+// links replay without make. An external module build writes nothing in
+// the tree.
 
 export interface LinkInput extends KbuildTarget {
-  /** A prepared kernel tree: an external module build writes nothing in it. */
+  /** A prepared kernel tree, only read. */
   tree: string;
   toolchain?: Toolchain;
+  /** The release's build cache: the link recipe is kept there. */
+  cacheDir?: string;
   dir: string;
   moduleName: string;
+  /** The module's files: Kbuild, livepatch.c, `<part>.o_shipped` and their `.cmd` records. */
   files: Record<string, string | Uint8Array>;
+  /** The module's objects in link order, as its Kbuild file lists them. */
+  parts: readonly string[];
   signal?: AbortSignal;
 }
+
+/** Bumped when the module's layout (its Kbuild parts) changes, so older recipes are learnt again. */
+const RECIPE_LAYOUT = 1;
 
 export async function linkModule(i: LinkInput): Promise<string> {
   await fsp.mkdir(i.dir, { recursive: true });
   for (const [name, content] of Object.entries(i.files)) await fsp.writeFile(path.join(i.dir, name), content);
-  await runInToolchain(i.toolchain ?? { kind: 'host' }, 'make', ['-C', i.tree, `M=${i.dir}`, ...kbuildVariables(i), 'KBUILD_MODPOST_WARN=1', 'modules'], { cwd: i.dir, ...(i.signal ? { signal: i.signal } : {}) });
+  const tc = i.toolchain ?? { kind: 'host' as const };
+  const run = { cwd: i.tree, ...(i.signal ? { signal: i.signal } : {}) };
+  const recipeFile = i.cacheDir ? path.join(i.cacheDir, 'link-recipe.json') : undefined;
+  const key = `${RECIPE_LAYOUT}:${await recordKey({ ...i, toolchain: tc })}`;
+  const recipe = recipeFile ? await readRecipe(recipeFile, key) : undefined;
+  if (recipe) {
+    for (const [name, content] of Object.entries(i.files)) {
+      if (name.endsWith(SHIPPED_SUFFIX)) await fsp.writeFile(path.join(i.dir, name.slice(0, -SHIPPED_SUFFIX.length)), content);
+    }
+    for (const [name, text] of Object.entries(linkInputs(i.dir, i.moduleName, i.parts))) await fsp.writeFile(path.join(i.dir, name), text);
+    const [compile, ...rest] = recipeCommands(recipe, i.dir, i.moduleName);
+    await runInToolchain(tc, 'sh', ['-c', compile as string], run);
+    const record = compiledRecord(recipe, i.dir, i.moduleName);
+    await fsp.writeFile(path.join(i.dir, record.file), record.text);
+    for (const line of rest) await runInToolchain(tc, 'sh', ['-c', line], run);
+  } else {
+    await runInToolchain(tc, 'make', ['-C', i.tree, `M=${i.dir}`, ...kbuildVariables(i), 'KBUILD_MODPOST_WARN=1', 'modules'], { ...run, cwd: i.dir });
+    const config = await fsp.readFile(path.join(i.tree, '.config'), 'utf8').catch(() => '');
+    const learnt = recipeFile ? await learnLinkRecipe(i.dir, i.moduleName, config) : undefined;
+    if (recipeFile && learnt) {
+      await fsp.mkdir(path.dirname(recipeFile), { recursive: true });
+      await writeFileAtomic(recipeFile, JSON.stringify({ key, ...learnt }) + '\n');
+    }
+  }
   return path.join(i.dir, `${i.moduleName}.ko`);
+}
+
+async function readRecipe(file: string, key: string): Promise<LinkRecipe | undefined> {
+  const r = await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; steps?: unknown }, () => undefined);
+  return r?.key === key && Array.isArray(r.steps) && r.steps.every((s) => typeof s === 'string') ? { steps: r.steps as string[] } : undefined;
 }

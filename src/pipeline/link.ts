@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { linkModule } from '../kbuild/link.js';
+import { buildCacheDir } from '../kernel/build-cache.js';
 import { workspaceToolchain } from '../kernel/toolchain.js';
 import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../kbuild/records.js';
 import { renderModuleSource } from '../klp/module-source.js';
@@ -40,7 +41,19 @@ export async function link(i: LinkInput): Promise<string> {
     files[record.file] = record.text;
   }
   try {
-    return await linkModule({ tree: i.tree, cc: o.workspace.cc, release: o.workspace.release, toolchain: workspaceToolchain(o.workspace), dir: i.dir, moduleName: i.moduleName, files, ...(o.signal ? { signal: o.signal } : {}) });
+    const cacheDir = buildCacheDir(o.workspace);
+    return await linkModule({
+      tree: i.tree,
+      cc: o.workspace.cc,
+      release: o.workspace.release,
+      toolchain: workspaceToolchain(o.workspace),
+      ...(cacheDir ? { cacheDir } : {}),
+      dir: i.dir,
+      moduleName: i.moduleName,
+      files,
+      parts: ['livepatch.o', ...parts],
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
   } catch (e) {
     if (!(e instanceof RebootlessError) || e.code !== 'COMMAND_FAILED') throw e;
     const d = e.data as { command: string; stderrTail: string };

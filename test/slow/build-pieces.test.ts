@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,8 @@ import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../src/elf/constants.js';
 import type { ElfSymbol } from '../../src/elf/model.js';
 import { compileSource, unitRecord, workspaceCompiler } from '../../src/kbuild/compile.js';
 import { ownerOfCommand } from '../../src/kbuild/owner.js';
+import { linkModule } from '../../src/kbuild/link.js';
+import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../../src/kbuild/records.js';
 import { findSymtab } from '../../src/elf/edit.js';
 import { readElfFile, readElfSymbols } from '../../src/elf/files.js';
 import { fileBlocks, findSympos, matchFileBlock } from '../../src/klp/sympos.js';
@@ -48,5 +50,33 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     expect(ownerOfCommand((await unitRecord(cc, 'fs/binfmt_misc.o')).commands[0] ?? [])).toEqual({ kind: 'module', name: 'binfmt_misc' });
     // and a name that is unique in vmlinux gets 0
     expect(findSympos(symbols, 'proc_pid_cmdline_read', 'address', match?.block)).toMatchObject({ sympos: 0 });
+  });
+
+  it("links a module by replaying kbuild's recorded link byte for byte: the same .ko as kbuild's in the same directory", async () => {
+    const ws = await defaultWorkspace();
+    const cc = workspaceCompiler(ws);
+    const part = readFileSync(await compileSource(cc, 'fs/proc/cmdline.c', path.join(work, 'part')));
+    const name = 'livepatch_replay_check';
+    const files = {
+      'livepatch.c': '#include <linux/module.h>\nstatic int __init lp_init(void) { return 0; }\nmodule_init(lp_init);\nMODULE_LICENSE("GPL");\n',
+      Kbuild: renderKbuild(name, ['livepatch.o', 'patch0.o']),
+      [`patch0.o${SHIPPED_SUFFIX}`]: part,
+      [shippedRecord('patch0.o').file]: shippedRecord('patch0.o').text,
+    };
+    const cacheDir = path.join(work, 'cache');
+    const dir = path.join(work, 'module');
+    const link = () => linkModule({ tree: cc.tree, cc: ws.cc, release: ws.release, toolchain: cc.toolchain, cacheDir, dir, moduleName: name, files, parts: ['livepatch.o', 'patch0.o'] });
+    const read = (f: string) => readFileSync(path.join(dir, f));
+    await link();
+    expect(existsSync(path.join(cacheDir, 'link-recipe.json'))).toBe(true);
+    const byKbuild = { ko: read(`${name}.ko`), modC: read(`${name}.mod.c`), symvers: read('Module.symvers') };
+    expect(existsSync(path.join(dir, `.${name}.ko.cmd`))).toBe(true);
+    rmSync(dir, { recursive: true });
+    await link();
+    // kbuild writes a record of every target it builds; the replay writes none for the .ko
+    expect(existsSync(path.join(dir, `.${name}.ko.cmd`))).toBe(false);
+    expect(read(`${name}.mod.c`).equals(byKbuild.modC)).toBe(true);
+    expect(read('Module.symvers').equals(byKbuild.symvers)).toBe(true);
+    expect(read(`${name}.ko`).equals(byKbuild.ko)).toBe(true);
   });
 });

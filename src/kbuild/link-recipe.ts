@@ -1,0 +1,71 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+// The commands kbuild runs to link an external module, learnt from the
+// records (`.<target>.cmd`) a real kbuild link leaves in the module's
+// directory, and replayed by later builds of the release without make: the
+// same programs with the same flags, in the same order, on the same inputs.
+// The directory and the module name are the only things that change from
+// one build to the next; they become placeholders.
+
+/** The targets whose records make up the link, in the order kbuild builds them. */
+const STEPS = (name: string): string[] => ['livepatch.o', `${name}.o`, 'Module.symvers', `${name}.mod.o`, `${name}.ko`];
+
+export const DIR_MARK = '@REBOOTLESS_MODULE_DIR@';
+export const NAME_MARK = '@REBOOTLESS_MODULE_NAME@';
+
+export interface LinkRecipe {
+  /** Shell command lines (run by sh in the tree, as kbuild runs them), with DIR_MARK and NAME_MARK. */
+  steps: string[];
+}
+
+/** A `.cmd` file's `cmd_<target> := <command>` line, make's escapes undone (`$$` → `$`, `$(pound)` → `#`). */
+export function commandOfCmdFile(text: string, target: string): string | undefined {
+  const prefix = `cmd_${target} := `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : line.slice(prefix.length).replaceAll('$(pound)', '#').replaceAll('$$', '$');
+}
+
+/**
+ * Learns the recipe from module `name` just linked by kbuild in `dir`;
+ * undefined when a record is missing, or when modpost would read more of
+ * the records than the command (`CONFIG_MODULE_SRCVERSION_ALL` hashes every
+ * source file they list): then every link runs kbuild.
+ */
+export async function learnLinkRecipe(dir: string, name: string, config: string): Promise<LinkRecipe | undefined> {
+  if (/^CONFIG_MODULE_SRCVERSION_ALL=y$/m.test(config)) return undefined;
+  const steps: string[] = [];
+  for (const target of STEPS(name)) {
+    const abs = path.join(dir, target);
+    const text = await fsp.readFile(path.join(dir, `.${target}.cmd`), 'utf8').catch(() => '');
+    const cmd = commandOfCmdFile(text, abs);
+    if (cmd === undefined) return undefined;
+    steps.push(cmd.replaceAll(dir, DIR_MARK).replaceAll(name, NAME_MARK));
+  }
+  // a recipe that still names the old directory or module could write there
+  if (steps.some((s) => s.includes(dir) || s.includes(name))) return undefined;
+  return { steps };
+}
+
+/** The recipe's command lines for module `name` in `dir`. */
+export function recipeCommands(r: LinkRecipe, dir: string, name: string): string[] {
+  return r.steps.map((s) => s.replaceAll(DIR_MARK, dir).replaceAll(NAME_MARK, name));
+}
+
+/** The inputs kbuild writes itself before the link steps: the list of the module's objects, and modules.order. */
+export function linkInputs(dir: string, name: string, parts: readonly string[]): Record<string, string> {
+  return {
+    [`${name}.mod`]: parts.map((p) => `${dir}/${p}\n`).join(''),
+    'modules.order': `${dir}/${name}.ko\n`,
+  };
+}
+
+/**
+ * The record kbuild leaves for livepatch.o once compiled, which modpost
+ * reads (since 6.1 the CRCs of an object's exports are appended to it; the
+ * module exports nothing, so the command line is all there is to say).
+ */
+export function compiledRecord(r: LinkRecipe, dir: string, name: string): { file: string; text: string } {
+  const cmd = recipeCommands(r, dir, name)[0] as string;
+  return { file: '.livepatch.o.cmd', text: `cmd_${dir}/livepatch.o := ${cmd.replaceAll('$', '$$$$').replaceAll('#', '$(pound)')}\n` };
+}
