@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 
 // The live machine rebootless manages, as paths and two primitives. Tests
 // point `root` at a fake tree; the real host is rooted at '/'.
@@ -36,6 +35,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export async function execCombined(file: string, args: readonly string[]): Promise<ExecResult> {
+  // loaded here, not at the top: status and list read files only, and execa is a tenth of a second to load
+  const { execa } = await import('execa');
   const r = await execa(file, args, { reject: false, all: true, stdin: 'ignore', encoding: 'utf8' });
   const cause = r.cause as NodeJS.ErrnoException | undefined;
   if (r.exitCode === undefined) return { exitCode: 127, output: cause?.code === 'ENOENT' ? `${file}: not found` : String(r.message) };

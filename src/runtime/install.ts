@@ -2,7 +2,8 @@ import { mkdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists, removePath, writeFileAtomic } from '../util/fs.js';
-import { hostPath, readTextIfAny, subdirectories, type LiveHost } from './host.js';
+import { hostPath, type LiveHost } from './host.js';
+import { installedFile, libDir, listInstalled, readOrder } from './installed.js';
 import { moduleName } from '../util/module-name.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { requireRoot } from './preflight.js';
@@ -11,15 +12,9 @@ import { requireRoot } from './preflight.js';
 // /var/lib/rebootless/<release>/ with an `order` file (stacking order), and one
 // systemd unit loads them at boot when the running release has a directory.
 
-export const UNIT_NAME = 'rebootless.service';
+export { installedFile, libDir, listInstalled, readOrder, type InstalledPatch } from './installed.js';
 
-export interface InstalledPatch {
-  release: string;
-  name: string;
-  file: string;
-  /** 1-based position in the stacking order. */
-  position: number;
-}
+export const UNIT_NAME = 'rebootless.service';
 
 export interface InstallReport {
   name: string;
@@ -33,7 +28,6 @@ export interface InstallReport {
   warnings: string[];
 }
 
-export const libDir = (h: LiveHost, release?: string): string => hostPath(h, 'var/lib/rebootless', ...(release ? [release] : []));
 const unitPath = (h: LiveHost): string => hostPath(h, 'etc/systemd/system', UNIT_NAME);
 const wantsPath = (h: LiveHost): string => hostPath(h, 'etc/systemd/system/multi-user.target.wants', UNIT_NAME);
 
@@ -64,23 +58,8 @@ WantedBy=multi-user.target
 `;
 }
 
-export async function readOrder(h: LiveHost, release: string): Promise<string[]> {
-  return ((await readTextIfAny(path.join(libDir(h, release), 'order'))) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
 const writeOrder = (h: LiveHost, release: string, order: string[]): Promise<void> =>
   writeFileAtomic(path.join(libDir(h, release), 'order'), order.map((n) => `${n}\n`).join(''));
-
-export const installedFile = (h: LiveHost, release: string, name: string): string => path.join(libDir(h, release), `${name}.ko`);
-
-export async function listInstalled(h: LiveHost): Promise<InstalledPatch[]> {
-  const releases = await subdirectories(libDir(h));
-  const out: InstalledPatch[] = [];
-  for (const release of releases) {
-    (await readOrder(h, release)).forEach((name, i) => out.push({ release, name, file: installedFile(h, release, name), position: i + 1 }));
-  }
-  return out;
-}
 
 async function reloadSystemd(h: LiveHost): Promise<boolean> {
   if (h.root !== '/' || !(await pathExists('/run/systemd/system'))) return false;

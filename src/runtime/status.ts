@@ -1,6 +1,6 @@
 import { hostFrameMatcher, hitFrames } from './blockers.js';
 import type { LiveHost } from './host.js';
-import { listInstalled, type InstalledPatch } from './install.js';
+import { listInstalled, type InstalledPatch } from './installed.js';
 import { livepatchModules, moduleTaint } from './modules.js';
 import { readRecords, type ApplyRecord } from './records.js';
 import { livepatchSupported, readPatches, type SysfsObject, type SysfsPatch } from './sysfs.js';
