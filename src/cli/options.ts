@@ -1,13 +1,6 @@
-import { RebootlessError } from '../errors/index.js';
+// What command registration needs to describe options. Registration runs on
+// every start, `--help` included, so nothing here may load more (values are
+// checked when a command runs, by actions/option-values.ts).
 
 /** commander collector for repeatable options (`--module a --module b`). */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses a duration: "60s", "2m", "500ms", "1h" or plain seconds ("90"). */
-export function parseDuration(text: string, option = '--timeout'): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m || Number(m[1]) <= 0) throw new RebootlessError('USAGE', { detail: `${option} wants a positive duration like 60s, 2m or 500ms, not '${text}'` });
-  return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
-}

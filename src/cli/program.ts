@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RebootlessError } from '../errors/index.js';
 import { registerApply } from './commands/apply.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -15,9 +14,12 @@ import { registerTry } from './commands/try.js';
 import { registerVerify } from './commands/verify.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
-import { reportError } from './render.js';
 
-
+// Every command is registered on every start (its name, arguments, options and
+// help text), and what it does is loaded only when it runs: each action imports
+// its file under actions/. So `--help`, `--version` and the light commands load
+// neither the instruction decoder, nor kbuild, nor the pipeline; nor, until
+// something fails, the error catalog.
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -66,9 +68,11 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     if (e instanceof CommanderError) {
       // help and version are not errors; commander has printed them already
       if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (json) return reportError(new RebootlessError('USAGE', { detail: e.message.replace(/^error: /, '') }), true, ctx.io);
-      return 64;
+      if (!json) return 64;
+      const [{ RebootlessError }, { reportError }] = await Promise.all([import('../errors/index.js'), import('./render.js')]);
+      return reportError(new RebootlessError('USAGE', { detail: e.message.replace(/^error: /, '') }), true, ctx.io);
     }
+    const { reportError } = await import('./render.js');
     return reportError(e, json, ctx.io);
   }
 }

@@ -1,5 +1,5 @@
 import { decodeInstructions } from '../../src/arch/x86_64/instructions.js';
-import { renderRelocations, renderSections, renderSymbols } from '../../src/cli/commands/elf.js';
+import { renderRelocations, renderSections, renderSymbols } from '../../src/cli/actions/elf.js';
 import { isRebootlessError } from '../../src/errors/index.js';
 import { SHT_GROUP, SHT_NOBITS, SHT_NOTE, SHT_REL, SHT_RELA, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX } from '../../src/elf/constants.js';
 import { findSymtab, removeSection } from '../../src/elf/edit.js';

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderRelocationSection } from '../../src/cli/commands/elf.js';
+import { renderRelocationSection } from '../../src/cli/actions/elf.js';
 import { ET_EXEC } from '../../src/elf/constants.js';
 import { findSymtab } from '../../src/elf/edit.js';
 import { buildIndex } from '../../src/elf/lookup.js';

@@ -1,32 +1,8 @@
 import type { Command } from 'commander';
-import { RebootlessError } from '../../errors/index.js';
-import { applyPatch, type ApplyReport } from '../../runtime/apply.js';
-import { revertAll, revertPatch, type RevertReport } from '../../runtime/revert.js';
-import { formatDuration } from '../../util/progress.js';
+import type { ApplyFlags, RevertFlags } from '../actions/apply.js';
 import type { CliContext, SetExit } from '../context.js';
-import { hostFromEnv } from '../live-host.js';
-import { parseDuration } from '../options.js';
-import { printJson } from '../render.js';
-import { transitionView } from '../transition-view.js';
 
 const DEFAULT_TIMEOUT = '60s';
-
-export function renderApply(r: ApplyReport): string {
-  const fns = r.module.objects.flatMap((o) => o.functions.map((f) => (o.name === 'vmlinux' ? f.name : `${o.name}:${f.name}`)));
-  switch (r.outcome) {
-    case 'applied':
-      return `${r.name}: applied on ${r.release}; every task switched in ${formatDuration(r.transitionMs ?? 0)} (${fns.join(', ')})\n`;
-    case 'forced':
-      return `${r.name}: applied by force on ${r.release}: the remaining tasks were switched without a stack check (${fns.join(', ')})\n`;
-    case 'in-transition':
-      return `${r.name}: loaded on ${r.release}; the transition continues in the kernel ('rebootless status ${r.name}' follows it)\n`;
-  }
-}
-
-export const renderRevert = (r: RevertReport): string =>
-  r.outcome === 'reverted'
-    ? `${r.name}: reverted; every task back on the original code in ${formatDuration(r.transitionMs ?? 0)}, module unloaded\n`
-    : `${r.name}: its patch was already gone; left-over module unloaded\n`;
 
 export function registerApply(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
@@ -40,21 +16,7 @@ export function registerApply(program: Command, ctx: CliContext, setExit: SetExi
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
 Exit codes: 0 applied, 75 the transition timed out and was reversed (kernel unchanged), 1 error.`)
-    .action(async (ko: string, f: { timeout: string; wait: boolean; force?: boolean; iUnderstandForceIsPermanent?: boolean; json?: boolean }) => {
-      const timeoutMs = parseDuration(f.timeout);
-      if (f.force && !f.iUnderstandForceIsPermanent) throw new RebootlessError('FORCE_NOT_CONFIRMED', {});
-      if (f.force) ctx.io.stderr.write('warning: --force: if the bound expires, the remaining tasks are switched without a stack check, and the modules of the patches this one replaces can never be removed\n');
-      const r = await applyPatch(hostFromEnv(), ko, {
-        timeoutMs,
-        wait: f.wait,
-        force: f.force === true,
-        signal: ctx.signal,
-        onEvent: transitionView(ctx.io.stderr, ctx.color),
-      });
-      if (f.json) printJson(ctx.io.stdout, r);
-      else ctx.io.stdout.write(renderApply(r));
-      setExit(0);
-    });
+    .action(async (ko: string, f: ApplyFlags) => (await import('../actions/apply.js')).apply(ctx, setExit, ko, f));
 
   program
     .command('revert')
@@ -65,12 +27,5 @@ Exit codes: 0 applied, 75 the transition timed out and was reversed (kernel unch
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
 Exit codes: 0 reverted, 75 the transition timed out and the patch was re-enabled (kernel unchanged), 1 error.`)
-    .action(async (name: string | undefined, f: { all?: boolean; timeout: string; json?: boolean }) => {
-      if (!name === !f.all) throw new RebootlessError('USAGE', { detail: 'name one patch or give --all' });
-      const opts = { timeoutMs: parseDuration(f.timeout), signal: ctx.signal, onEvent: transitionView(ctx.io.stderr, ctx.color) };
-      const reports = f.all ? await revertAll(hostFromEnv(), opts) : [await revertPatch(hostFromEnv(), name!, opts)];
-      if (f.json) printJson(ctx.io.stdout, f.all ? { reverted: reports } : reports[0]);
-      else ctx.io.stdout.write(reports.length ? reports.map(renderRevert).join('') : 'no live patches are loaded\n');
-      setExit(0);
-    });
+    .action(async (name: string | undefined, f: RevertFlags) => (await import('../actions/apply.js')).revert(ctx, setExit, name, f));
 }

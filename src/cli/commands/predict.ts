@@ -1,17 +1,5 @@
 import type { Command } from 'commander';
-import { predictPatch, type Prediction } from '../../runtime/predict.js';
 import type { CliContext, SetExit } from '../context.js';
-import { hostFromEnv } from '../live-host.js';
-import { paint, printJson } from '../render.js';
-
-export function renderPrediction(p: Prediction, color: boolean): string {
-  const lines = [`${p.name} replaces ${p.functions.join(', ')}`, ...p.warnings.map((w) => `warning: ${w}`), `verdict: ${p.summary}`];
-  for (const b of p.blockers) {
-    lines.push(`  ${paint(color, '1', `${b.pid}${b.tid !== b.pid ? `/${b.tid}` : ''} ${b.comm}`)} (state ${b.state}${b.kthread ? ', kernel thread' : ''}): ${b.outlook}`);
-    for (const f of b.stack) lines.push(b.frames.includes(f) ? `      ${paint(color, '31;1', f)}  <- replaced function` : `      ${f}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 export function registerPredict(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
@@ -19,10 +7,5 @@ export function registerPredict(program: Command, ctx: CliContext, setExit: SetE
     .description('before applying: list the tasks whose kernel stacks hold a function the patch replaces (root)')
     .argument('<module.ko>', 'the livepatch module')
     .option('--json', 'print the prediction as JSON')
-    .action(async (ko: string, f: { json?: boolean }) => {
-      const p = await predictPatch(hostFromEnv(), ko);
-      if (f.json) printJson(ctx.io.stdout, p);
-      else ctx.io.stdout.write(renderPrediction(p, ctx.color));
-      setExit(0);
-    });
+    .action(async (ko: string, f: { json?: boolean }) => (await import('../actions/predict.js')).predict(ctx, setExit, ko, f));
 }

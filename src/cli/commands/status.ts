@@ -1,75 +1,17 @@
 import type { Command } from 'commander';
-import { RebootlessError } from '../../errors/index.js';
-import { moduleName } from '../../util/module-name.js';
-import { hostStatus, type HostStatus, type PatchStatus } from '../../runtime/status.js';
 import type { CliContext, SetExit } from '../context.js';
-import { hostFromEnv } from '../live-host.js';
-import { paint, printJson, table } from '../render.js';
-
-const functionsOf = (p: PatchStatus): string[] =>
-  p.objects.flatMap((o) => o.functions.map((f) => `${o.name === 'vmlinux' ? '' : `${o.name}:`}${f.name}${f.sympos > 1 ? `,${f.sympos}` : ''}`));
-
-const stateText = (p: PatchStatus): string =>
-  p.transition.running ? `${p.state}${p.transition.seconds !== null ? ` ${p.transition.seconds}s` : ''}` : p.state;
-
-export function renderList(s: HostStatus): string {
-  if (!s.livepatch) return `${s.release}: this kernel has no livepatch support\n`;
-  if (s.patches.length === 0) return `${s.release}: no live patches loaded\n`;
-  const rows = [['NAME', 'STATE', 'FUNCTIONS', 'CVE', 'DESCRIPTION']];
-  for (const p of s.patches) rows.push([p.name, stateText(p), String(functionsOf(p).length), p.cves.join(',') || '-', p.description ?? '-']);
-  return table(rows);
-}
-
-export function renderStatus(s: HostStatus, patches: PatchStatus[], color: boolean): string {
-  const lines = [`kernel ${s.release}: livepatch ${s.livepatch ? 'supported' : 'not supported'}; taint ${s.taint.mask}${s.taint.flags.length ? ` (${s.taint.flags.map((f) => f.letter).join('')}: ${s.taint.flags.map((f) => f.meaning).join('; ')})` : ''}`];
-  if (patches.length === 0) lines.push('no live patches loaded');
-  for (const p of patches) {
-    lines.push('');
-    lines.push(`${paint(color, '1', p.name)}: ${stateText(p)}${p.forced ? ' (forced)' : ''}${p.installed ? ', installed for boot' : ''}`);
-    if (p.transition.running) {
-      lines.push(
-        p.transition.pending === null
-          ? '  transition: running (run as root to see which tasks hold it up)'
-          : `  transition: ${p.transition.pending} task(s) not switched yet, ${p.transition.blockers.length} held up by a switched function on the stack`,
-      );
-      for (const b of p.transition.blockers) lines.push(`    ${b.pid}${b.tid !== b.pid ? `/${b.tid}` : ''} ${b.comm} (state ${b.state}): ${b.frames.join(' ← ')}`);
-    }
-    if (p.description) lines.push(`  description: ${p.description}`);
-    if (p.cves.length) lines.push(`  CVE: ${p.cves.join(', ')}`);
-    if (p.loadedAt) lines.push(`  loaded: ${p.loadedAt}${p.appliedAt ? `, every task switched at ${p.appliedAt}` : ''}`);
-    if (p.replace !== null) lines.push(`  replace: ${p.replace ? 'yes (replaces earlier patches)' : 'no (stacks on earlier patches)'}`);
-    for (const o of p.objects) {
-      lines.push(`  ${o.name}${o.patched ? '' : ' (not loaded: patched when it loads)'}: ${o.functions.map((f) => f.name + (f.sympos > 1 ? `,${f.sympos}` : '')).join(', ')}`);
-    }
-    if (p.state === 'module-only') lines.push(`  the patch is gone (disabled or replaced) but its module is loaded; remove it with: rebootless revert ${p.name}`);
-    lines.push(`  module taint: ${p.moduleTaint || '-'}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 export function registerStatus(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
     .command('list')
     .description('list the live patches loaded in the running kernel')
     .option('--json', 'print the status JSON (schema rebootless.status/1, see docs/status-schema.md)')
-    .action(async (f: { json?: boolean }) => {
-      const s = await hostStatus(hostFromEnv());
-      if (f.json) printJson(ctx.io.stdout, s);
-      else ctx.io.stdout.write(renderList(s));
-      setExit(0);
-    });
+    .action(async (f: { json?: boolean }) => (await import('../actions/status.js')).list(ctx, setExit, f));
 
   program
     .command('status')
     .description('show loaded live patches in detail: state, transition, objects and functions, description, CVEs, taint')
     .argument('[name]', 'only this patch')
     .option('--json', 'print the status JSON (schema rebootless.status/1, see docs/status-schema.md)')
-    .action(async (name: string | undefined, f: { json?: boolean }) => {
-      const s = await hostStatus(hostFromEnv());
-      const wanted = name === undefined ? s.patches : s.patches.filter((p) => p.name === moduleName(name));
-      if (name !== undefined && wanted.length === 0) throw new RebootlessError('PATCH_NOT_LOADED', { name, loaded: s.patches.map((p) => p.name) });
-      if (f.json) printJson(ctx.io.stdout, { ...s, patches: wanted });
-      else ctx.io.stdout.write(renderStatus(s, wanted, ctx.color));
-      setExit(0);
-    });
+    .action(async (name: string | undefined, f: { json?: boolean }) => (await import('../actions/status.js')).status(ctx, setExit, name, f));
 }

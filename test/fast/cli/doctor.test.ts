@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDoctor } from '../../../src/cli/commands/doctor.js';
+import { renderDoctor } from '../../../src/cli/actions/doctor.js';
 import type { CompilerCheck } from '../../../src/kernel/requirements.js';
 
 const check = (c: Partial<CompilerCheck>): CompilerCheck => ({

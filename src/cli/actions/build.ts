@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { buildLivepatch, patchModuleName, type BuildReport } from '../../pipeline/index.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { formatDuration } from '../../util/progress.js';
+import type { CliContext, SetExit } from '../context.js';
+import { toJson } from '../render.js';
+import { fetchWithProgress } from './kernel/fetch.js';
+
+export function renderBuild(r: BuildReport): string {
+  const lines = [`${r.output}: live patch module ${r.module} for ${r.release}`];
+  for (const o of r.objects) {
+    const target = o.owner.kind === 'vmlinux' ? 'vmlinux' : `module ${o.owner.name}`;
+    lines.push(`  ${o.source} (${target}):`);
+    for (const f of o.patched) lines.push(`    patched  ${f.name}${f.sympos ? `,${f.sympos}` : ''}`);
+    for (const f of o.carried) lines.push(`    carried  ${f}`);
+  }
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  lines.push(`  stages: ${Object.entries(r.timings).map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export interface BuildFlags {
+  kernel?: string;
+  output?: string;
+  name?: string;
+  description?: string;
+  cve: string[];
+  replace: boolean;
+  json?: string;
+  keepWorkdir?: boolean;
+}
+
+/** `rebootless build PATCH...`. */
+export async function build(ctx: CliContext, setExit: SetExit, patches: string[], f: BuildFlags): Promise<void> {
+  const { workspace } = await fetchWithProgress(ctx, f.kernel, false);
+  const name = f.name ?? path.basename(patches[0] as string).replace(/\.(patch|diff)$/, '');
+  const progress = ctx.progress(false);
+  try {
+    const report = await buildLivepatch({
+      workspace,
+      patches,
+      name,
+      output: f.output ?? `${patchModuleName(name)}.ko`,
+      replace: f.replace,
+      ...(f.description ? { description: f.description } : {}),
+      cves: f.cve,
+      ...(f.keepWorkdir ? { keepWorkdir: true } : {}),
+      progress,
+      signal: ctx.signal,
+    });
+    progress.close();
+    ctx.io.stdout.write(renderBuild(report));
+    if (f.json) await writeFileAtomic(f.json, toJson(report));
+    setExit(0);
+  } finally {
+    progress.close();
+  }
+}

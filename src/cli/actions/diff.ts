@@ -1,0 +1,58 @@
+import { diffObjects, type DiffResult, type FunctionDiff } from '../../diff/index.js';
+import { EXIT } from '../../errors/index.js';
+import { readElfFile } from '../../elf/files.js';
+import type { CliContext, SetExit } from '../context.js';
+import { printJson } from '../render.js';
+
+/** Compiler-style lines: `fs/proc/meminfo.o: meminfo_proc_show: changed (first difference at +0x3a: ...)`. */
+export function renderDiff(r: DiffResult): string {
+  const lines: string[] = [];
+  const fn = (f: FunctionDiff): string => {
+    let s = `${r.file}: ${f.name}: ${f.status}`;
+    if (f.twin) s += ` (was ${f.twin})`;
+    if (f.aliases?.length) s += ` (also ${f.aliases.join(', ')})`;
+    const notes: string[] = [];
+    if (f.because) notes.push(f.because);
+    if (f.firstDifference) {
+      const d = f.firstDifference;
+      notes.push(`first difference at +0x${d.offset.toString(16)}: ${d.orig ?? '(end)'} → ${d.patched ?? '(end)'}`);
+    }
+    if (f.include === 'carry' && f.status === 'changed') notes.push('carried along, not redirected');
+    if (notes.length) s += ` (${notes.join('; ')})`;
+    for (const c of f.newCallees ?? []) s += `\n  +0x${c.offset.toString(16)}: new call to ${c.callee}`;
+    for (const c of f.removedCallees ?? []) s += `\n  call to ${c.callee} removed (was at +0x${c.offset.toString(16)})`;
+    return s;
+  };
+  for (const f of r.functions) if (f.status !== 'same') lines.push(fn(f));
+  for (const d of r.data) if (d.status !== 'same' && !d.special) lines.push(`${r.file}: ${d.name}: data ${d.status}`);
+  for (const x of r.refusals) {
+    lines.push(`${r.file}: ${x.symbol}: error: ${x.reason} [${x.code}]\n  hint: ${x.hint}`);
+  }
+  for (const w of r.warnings) lines.push(`${r.file}: warning: ${w}`);
+  lines.push(
+    r.verdict === 'patchable'
+      ? `${r.file}: patchable: ${r.functions.filter((f) => f.include === 'patch').length} function(s) to patch, ${r.functions.filter((f) => f.include === 'carry').length} carried`
+      : r.verdict === 'no-change'
+        ? `${r.file}: no functional change`
+        : `${r.file}: cannot be live patched (${r.refusals.length} reason${r.refusals.length === 1 ? '' : 's'})`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+export function exitFor(r: DiffResult): number {
+  return r.verdict === 'patchable' ? EXIT.ok : r.verdict === 'no-change' ? EXIT.noChange : EXIT.unpatchable;
+}
+
+export interface DiffFlags {
+  module?: boolean;
+  json?: boolean;
+}
+
+/** `rebootless diff ORIG PATCHED`. */
+export async function diff(ctx: CliContext, setExit: SetExit, origPath: string, patchedPath: string, opts: DiffFlags): Promise<void> {
+  const [orig, patched] = await Promise.all([readElfFile(origPath), readElfFile(patchedPath)]);
+  const r = diffObjects(orig, patched, { ...(opts.module ? { module: true } : {}) });
+  if (opts.json) printJson(ctx.io.stdout, r);
+  else ctx.io.stdout.write(renderDiff(r));
+  setExit(exitFor(r));
+}
