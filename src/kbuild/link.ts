@@ -5,7 +5,7 @@ import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { recordKey } from './compile.js';
 import { compiledRecord, learnLinkRecipe, linkInputs, recipeCommands, type LinkRecipe } from './link-recipe.js';
-import { SHIPPED_SUFFIX } from './records.js';
+import { renderKbuild, SHIPPED_SUFFIX } from './records.js';
 
 // Linking the livepatch module as an external module of the prepared
 // release tree (`modules_prepare` done, the release's Module.symvers in it):
@@ -35,13 +35,33 @@ export interface LinkInput extends KbuildTarget {
 /** Bumped when the module's layout (its Kbuild parts) changes, so older recipes are learnt again. */
 const RECIPE_LAYOUT = 1;
 
+type RecipeTarget = Pick<LinkInput, 'tree' | 'cc' | 'release' | 'toolchain' | 'cacheDir' | 'signal'>;
+
+const recipeFileOf = (t: RecipeTarget): string | undefined => (t.cacheDir ? path.join(t.cacheDir, 'link-recipe.json') : undefined);
+const recipeKey = async (t: RecipeTarget): Promise<string> => `${RECIPE_LAYOUT}:${await recordKey({ ...t, toolchain: t.toolchain ?? { kind: 'host' } })}`;
+
+/**
+ * Makes sure the release has a link recipe, learning it by a kbuild link of
+ * a module that only has the livepatch.c part, in `dir` (a build starts this
+ * while its units compile, so its own link can replay). Returns whether there is one.
+ */
+export async function prepareLinkRecipe(t: RecipeTarget, dir: string): Promise<boolean> {
+  const file = recipeFileOf(t);
+  if (!file) return false;
+  if (await readRecipe(file, await recipeKey(t))) return true;
+  const name = 'livepatch_rebootless_template';
+  const files = { 'livepatch.c': '#include <linux/module.h>\nstatic int __init template_init(void) { return 0; }\nmodule_init(template_init);\nMODULE_LICENSE("GPL");\n', Kbuild: renderKbuild(name, ['livepatch.o']) };
+  await linkModule({ ...t, dir, moduleName: name, files, parts: ['livepatch.o'] });
+  return (await readRecipe(file, await recipeKey(t))) !== undefined;
+}
+
 export async function linkModule(i: LinkInput): Promise<string> {
   await fsp.mkdir(i.dir, { recursive: true });
   for (const [name, content] of Object.entries(i.files)) await fsp.writeFile(path.join(i.dir, name), content);
   const tc = i.toolchain ?? { kind: 'host' as const };
   const run = { cwd: i.tree, ...(i.signal ? { signal: i.signal } : {}) };
-  const recipeFile = i.cacheDir ? path.join(i.cacheDir, 'link-recipe.json') : undefined;
-  const key = `${RECIPE_LAYOUT}:${await recordKey({ ...i, toolchain: tc })}`;
+  const recipeFile = recipeFileOf(i);
+  const key = await recipeKey(i);
   const recipe = recipeFile ? await readRecipe(recipeFile, key) : undefined;
   if (recipe) {
     for (const [name, content] of Object.entries(i.files)) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { isRebootlessError } from '../errors/index.js';
 import { workspaceCompiler } from '../kbuild/compile.js';
+import { prepareLinkRecipe } from '../kbuild/link.js';
 import { removePath } from '../util/fs.js';
 import { createWorkDir, keepWorkDir } from '../util/work-dir.js';
 import { commands } from './commands.js';
@@ -55,11 +56,14 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   try {
     const files = await stage('validate', () => validate(o.patches, o.workspace.sourceTree));
     const compiler = workspaceCompiler(o.workspace, o.signal);
+    // the release's first build learns how kbuild links while its units compile
+    const recipe = prepareLinkRecipe(compiler, path.join(work, 'template')).catch(() => false);
     const records = await stage('commands', () => commands(compiler, files));
     const compiled = await stage('compile', () => compile({ compiler, records, work, files, release: o.workspace.release, kernel }));
     const changed = await stage('diff', () => diff(compiled));
     const facts = await kernel;
     const generated = await stage('generate', () => generate(changed, facts, o.workspace));
+    await recipe;
     const ko = await stage('link', () =>
       link({ options: o, moduleName, generated, tree: o.workspace.sourceTree, dir: path.join(work, 'module') }).catch((e: unknown) => {
         if (isRebootlessError(e) && e.code === 'BUILD_GENERATED_CODE_FAILED') keepWork = true;
