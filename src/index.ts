@@ -15,6 +15,8 @@ export { resolveRelease, listCandidates, type ReleaseCandidate } from './kernel/
 export { checkRequirements, REQUIREMENTS, type DoctorReport } from './kernel/requirements.js';
 export { listFetchableReleases, type FetchableRelease } from './kernel/fetchable.js';
 export { addKernel, type AddKernelOptions } from './kernel/add.js';
+export { recordTree, readTreeManifestIndex, TREE_MANIFEST_FILE, type TreeManifest, type TreeEntry } from './kernel/tree-manifest.js';
+export { verifyTree, treeModifiedError, renderTreeVerify, type TreeVerifyOptions, type TreeVerifyReport } from './kernel/tree-verify.js';
 export { ensureBuildRoot } from './kernel/build-root.js';
 
 // build: a source diff to a verified livepatch module

@@ -12,6 +12,10 @@ import { vmCatalog } from './vm-catalog.js';
 export type { Catalog, CatalogEntry, CatalogPart };
 export { EXIT };
 
+/** The commands that make a workspace again, its content manifest with it (there is no refetch flag: remove it first). */
+const remake = (d: { name: string; registered: boolean; workspace: string; tree: string }): string =>
+  `rm -r ${d.workspace} && rebootless kernel ${d.registered ? `add ${d.name} --build-dir ${d.tree}` : `fetch ${d.name}`}`;
+
 const coreCatalog: CatalogPart<CoreErrorData> = {
   USAGE: {
     exitCode: EXIT.usage,
@@ -111,7 +115,35 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   MANIFEST_INVALID: {
     exitCode: EXIT.error,
     message: (d) => `kernel workspace manifest ${d.path} is invalid: ${d.detail}`,
-    hint: () => "run 'rebootless kernel fetch RELEASE' again; it redoes whatever is broken",
+    hint: () => "run 'rebootless kernel fetch RELEASE' again; it redoes whatever is broken (a kernel registered by an older rebootless with 'kernel add': run that 'kernel add' again)",
+  },
+  TREE_MANIFEST_MISSING: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.name} has no content manifest (${d.manifest}): nothing shows that ${d.tree} is as ${d.registered ? "'kernel add' registered it" : "'kernel fetch' prepared it"}`,
+    hint: (d) => `${d.registered ? 'register it again' : 'prepare it again'} to record one: ${remake(d)}`,
+  },
+  TREE_MODIFIED: {
+    exitCode: EXIT.error,
+    message: (d) => {
+      const lists = [
+        ['changed', d.changed, d.changedCount, 'changed'],
+        ['added', d.added, d.addedCount, 'added'],
+        ['removed', d.removed, d.removedCount, 'removed'],
+        ['mode', d.modeChanged.map((m) => `${m.path} (${m.recorded} → ${m.found})`), d.modeChangedCount, 'with another mode'],
+      ] as const;
+      const lines = lists.flatMap(([what, first, count, more]) => [
+        ...first.map((p) => `  ${what.padEnd(8)} ${p}`),
+        ...(count > first.length ? [`  … and ${count - first.length} more ${more}`] : []),
+      ]);
+      return (
+        `${d.registered ? 'the build directory' : 'the prepared source tree'} of ${d.name} (${d.tree}) is not as recorded ${d.recordedAt}: ` +
+        `${d.changedCount} changed, ${d.addedCount} added, ${d.removedCount} removed, ${d.modeChangedCount} with another mode\n${lines.join('\n')}`
+      );
+    },
+    hint: (d) =>
+      d.registered
+        ? `builds never write into a registered build directory; if you changed or rebuilt it on purpose, register it again: ${remake(d)}`
+        : `builds must leave the tree as 'kernel fetch' prepared it (objects built from another tree may not match the running kernel); prepare it again: ${remake(d)}`,
   },
   MODULES_DEP_UNREADABLE: {
     exitCode: EXIT.error,

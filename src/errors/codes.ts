@@ -9,6 +9,13 @@ import type { ToolchainErrorData } from './toolchain-codes.js';
 import type { VerifyErrorData } from './verify-codes.js';
 import type { VmErrorData } from './vm-codes.js';
 
+/** A file of a verified tree whose permission bits differ from the recorded ones (octal). */
+export interface TreeModeChange {
+  path: string;
+  recorded: string;
+  found: string;
+}
+
 export interface CoreErrorData {
   USAGE: { detail: string };
   NOT_ROOT: { action: string; command: string };
@@ -30,6 +37,24 @@ export interface CoreErrorData {
   NO_DEFAULT_RELEASE: { flavor: string; family: string };
   RELEASE_NOT_FETCHED: { release: string; cacheRoot: string };
   MANIFEST_INVALID: { path: string; detail: string };
+  /** name: the workspace's (the release, or the name given to `kernel add`); registered: made by `kernel add` */
+  TREE_MANIFEST_MISSING: { name: string; registered: boolean; workspace: string; tree: string; manifest: string };
+  /** each list: its first paths, sorted; each count: all of them */
+  TREE_MODIFIED: {
+    name: string;
+    registered: boolean;
+    workspace: string;
+    tree: string;
+    recordedAt: string;
+    changed: string[];
+    changedCount: number;
+    added: string[];
+    addedCount: number;
+    removed: string[];
+    removedCount: number;
+    modeChanged: TreeModeChange[];
+    modeChangedCount: number;
+  };
   MODULES_DEP_UNREADABLE: { path: string; reason: string };
   MODULE_UNKNOWN: { name: string; release: string; close: string[] };
   DISK_FULL: { path: string; stage: string };

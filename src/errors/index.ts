@@ -1,4 +1,4 @@
-export type { ErrorCode, ErrorDataMap } from './codes.js';
+export type { ErrorCode, ErrorDataMap, TreeModeChange } from './codes.js';
 export { catalog, EXIT } from './catalog.js';
 export type { Catalog, CatalogEntry } from './catalog.js';
 export { RebootlessError, isRebootlessError, formatLocation } from './error.js';

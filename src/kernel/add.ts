@@ -4,14 +4,17 @@ import { RebootlessError } from '../errors/index.js';
 import { pathExists, removePath } from '../util/fs.js';
 import { releaseDir } from './cache.js';
 import { readConfigValue } from './config.js';
-import { MANIFEST_FILE, serializeManifest, type KernelWorkspace } from './manifest.js';
+import type { Progress } from '../util/progress.js';
+import { isOutdatedWorkspace, MANIFEST_FILE, serializeManifest, type KernelWorkspace } from './manifest.js';
+import { recordTree, TREE_MANIFEST_FILE, writeTreeManifest } from './tree-manifest.js';
 
 // `kernel add`: a kernel built elsewhere (mainline, another distribution, a
 // custom config) registered as a workspace under a name of the user's. Its
 // build directory must be an in-tree kbuild build (`make` run in the source
 // tree, so the tree is prepared and holds vmlinux, .config, Module.symvers,
 // System.map). The workspace links to it; builds compile in a hard-linked
-// snapshot, so the directory itself is never written.
+// snapshot, so the directory itself is never written: its content manifest,
+// recorded here, lets `verifyTree` prove it.
 
 export interface AddKernelOptions {
   cacheRoot: string;
@@ -23,6 +26,9 @@ export interface AddKernelOptions {
   vmlinuz?: string;
   /** `lib/modules/RELEASE` of the kernel (modules.dep in it), for module targets and the VM. */
   modules?: string;
+  /** Reports the bytes hashed while the build directory's content manifest is recorded (a whole build: gigabytes). */
+  progress?: Progress;
+  signal?: AbortSignal;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -44,6 +50,7 @@ export async function addKernel(o: AddKernelOptions): Promise<KernelWorkspace> {
   if (missing.length) throw new RebootlessError('KERNEL_ADD_INCOMPLETE', { name: o.name, buildDir: build, missing });
 
   const dir = releaseDir(o.cacheRoot, o.name);
+  if (await isOutdatedRegistration(dir)) await removePath(dir);
   if (await pathExists(dir)) throw new RebootlessError('KERNEL_ADD_INVALID', { name: o.name, problem: `the cache already has a kernel of that name (${dir})` });
   const release = (await fsp.readFile(path.join(build, 'include/config/kernel.release'), 'utf8')).trim();
   const compiler = (await readConfigValue(path.join(build, '.config'), 'CONFIG_CC_VERSION_TEXT')) ?? 'unknown';
@@ -77,7 +84,13 @@ export async function addKernel(o: AddKernelOptions): Promise<KernelWorkspace> {
       moduleSymvers: path.join(tree, 'Module.symvers'),
       sourceTree: tree,
       modulesDir,
+      treeManifest: path.join(dir, TREE_MANIFEST_FILE),
     };
+    o.progress?.stage('tree-manifest', build);
+    const t0 = Date.now();
+    const content = await recordTree(build, { ...(o.progress ? { onBytes: (n: number) => o.progress?.bytes(n) } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    await writeTreeManifest(path.join(partial, TREE_MANIFEST_FILE), content);
+    o.progress?.stageDone('tree-manifest', Date.now() - t0);
     await fsp.writeFile(path.join(partial, MANIFEST_FILE), serializeManifest(ws, dir));
     await fsp.rename(partial, dir);
     return ws;
@@ -85,4 +98,11 @@ export async function addKernel(o: AddKernelOptions): Promise<KernelWorkspace> {
     await removePath(partial);
     throw e;
   }
+}
+
+/** A kernel added under this name by an older rebootless (no content manifest): registered again. */
+async function isOutdatedRegistration(dir: string): Promise<boolean> {
+  if (!(await isOutdatedWorkspace(dir))) return false;
+  const raw = JSON.parse(await fsp.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as { debianVersion?: unknown };
+  return raw.debianVersion === 'custom';
 }

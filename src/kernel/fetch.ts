@@ -17,6 +17,7 @@ import { toolchainFacts } from './build-root.js';
 import { chooseToolchain, runInToolchain, type Toolchain } from './toolchain.js';
 import { isOutdatedWorkspace, readManifest, writeManifest, type KernelWorkspace } from './manifest.js';
 import { findRelease } from './fetchable.js';
+import { recordTree, TREE_MANIFEST_FILE, writeTreeManifest } from './tree-manifest.js';
 import type { ReleaseCandidate } from './release.js';
 
 // `kernel fetch`: download a Debian kernel release's packages, unpack what
@@ -246,6 +247,14 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         // prepare plus what an external module build needs: host programs (modpost, ...) and the module linker script
         await make([`-j${jobs}`, 'modules_prepare']);
         await fsp.copyFile(L.moduleSymvers, path.join(L.sourceTree, 'Module.symvers'));
+      },
+    },
+    {
+      // the prepared tree's content, for `kernel verify` to prove builds never write it
+      name: 'tree-manifest',
+      async run(ctx) {
+        const m = await recordTree(L.sourceTree, { onBytes: (n) => ctx.progress.bytes(n), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        await writeTreeManifest(path.join(dir, TREE_MANIFEST_FILE), m);
       },
     },
     {

@@ -2,14 +2,18 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { pathExists, writeFileAtomic } from '../util/fs.js';
+import { TREE_MANIFEST_FILE } from './tree-manifest.js';
 
 // The manifest of a fetched kernel workspace. Written last, so its presence
 // means every stage finished. Paths are stored relative to the release
 // directory (the cache can move) and handed out absolute.
 
 export const MANIFEST_FILE = 'manifest.json';
-/** 3: no linux-headers tree (modules link against the prepared source tree, prepared for the release's name with its exact .config). */
-export const MANIFEST_SCHEMA = 3;
+/**
+ * 3: no linux-headers tree (modules link against the prepared source tree, prepared for the release's name with its exact .config).
+ * 4: the tree's content manifest (tree-manifest.ts) beside it; older trees have none and may have been written by builds.
+ */
+export const MANIFEST_SCHEMA = 4;
 
 export const PATH_FIELDS = [
   'vmlinuz',
@@ -36,6 +40,8 @@ export interface KernelWorkspace extends Record<PathField, string> {
   cc: string;
   packages: { name: string; version: string }[];
   fetchedAt: string;
+  /** The content manifest of sourceTree (tree-manifest.ts): `<workspace>/tree-manifest`, set when the manifest is read, not stored. */
+  treeManifest?: string;
 }
 
 /** A workspace lives at `<cache>/kernels/<release>`. */
@@ -43,6 +49,7 @@ export const cacheRootOfWorkspace = (dir: string): string => path.resolve(dir, '
 
 export function serializeManifest(ws: KernelWorkspace, dir: string): string {
   const stored: Record<string, unknown> = { schema: MANIFEST_SCHEMA, ...ws };
+  delete stored.treeManifest;
   for (const f of PATH_FIELDS) stored[f] = path.relative(dir, ws[f]);
   if (ws.buildRoot) stored.buildRoot = path.relative(cacheRootOfWorkspace(dir), ws.buildRoot);
   return JSON.stringify(stored, null, 2) + '\n';
@@ -95,6 +102,7 @@ export function parseManifest(text: string, dir: string, file = path.join(dir, M
     moduleSymvers: '',
     sourceTree: '',
     modulesDir: '',
+    treeManifest: path.join(dir, TREE_MANIFEST_FILE),
   };
   for (const f of PATH_FIELDS) {
     const rel = str(f);

@@ -6,7 +6,7 @@ import * as lib from '../../src/index.js';
 describe('the library surface', () => {
   it('exports build, verify, diff, try, the VM, apply, revert, status and install as functions', () => {
     const fns = [
-      'fetchRelease', 'listFetchableReleases', 'addKernel', 'ensureBuildRoot', 'loadWorkspace', 'buildLivepatch', 'verifyModuleFile', 'parseSourcePatch', 'diffObjects',
+      'fetchRelease', 'listFetchableReleases', 'addKernel', 'verifyTree', 'ensureBuildRoot', 'loadWorkspace', 'buildLivepatch', 'verifyModuleFile', 'parseSourcePatch', 'diffObjects',
       'readElfFile', 'writeElfFile', 'proveModule', 'tryLivepatch', 'runInVm', 'runDemo',
       'liveHost', 'readModuleFile', 'predictPatch', 'applyPatch', 'revertPatch', 'revertAll', 'hostStatus',
       'installPatch', 'uninstallPatch', 'listInstalled',

@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addKernel } from '../../../src/kernel/add.js';
+import { verifyTree } from '../../../src/kernel/tree-verify.js';
 import { loadWorkspace } from '../../../src/kernel/workspace.js';
 
 // A fake in-tree build: the files `kernel add` needs, empty.
@@ -34,6 +35,33 @@ describe('kernel add', () => {
     expect(back.vmlinux).toBe(path.join(cache, 'kernels/mine/build/vmlinux'));
     expect(back.release).toBe('6.18.0-rc1-mine+');
     await expect(addKernel({ cacheRoot: cache, name: 'mine', buildDir: dir })).rejects.toMatchObject({ code: 'KERNEL_ADD_INVALID' });
+  });
+
+  it("records the build directory's content manifest, which verify checks it against", async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'rb-add-cache-'));
+    const dir = buildDir();
+    await addKernel({ cacheRoot: cache, name: 'mine', buildDir: dir });
+    const ws = await loadWorkspace(cache, 'mine');
+    expect(ws.treeManifest).toBe(path.join(cache, 'kernels/mine/tree-manifest'));
+    expect(readFileSync(ws.treeManifest as string, 'utf8')).toContain('\tinclude/config/kernel.release\n');
+    expect(await verifyTree(ws)).toMatchObject({ ok: true, registered: true, name: 'mine', tree: dir, files: 7 });
+    writeFileSync(path.join(dir, 'vmlinux.o'), 'x');
+    expect(await verifyTree(ws)).toMatchObject({ ok: false, added: { count: 1, first: ['vmlinux.o'] } });
+  });
+
+  it('registers again a kernel added by an older rebootless (no content manifest), never a fetched release', async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'rb-add-cache-'));
+    const dir = buildDir();
+    const old = path.join(cache, 'kernels/mine');
+    mkdirSync(old, { recursive: true });
+    writeFileSync(path.join(old, 'manifest.json'), JSON.stringify({ schema: 3, release: 'r', debianVersion: 'custom' }));
+    await addKernel({ cacheRoot: cache, name: 'mine', buildDir: dir });
+    expect(existsSync(path.join(old, 'tree-manifest'))).toBe(true);
+    const fetched = path.join(cache, 'kernels/6.1.0-9-cloud-amd64');
+    mkdirSync(fetched, { recursive: true });
+    writeFileSync(path.join(fetched, 'manifest.json'), JSON.stringify({ schema: 3, release: '6.1.0-9-cloud-amd64', debianVersion: '6.1.50-1' }));
+    await expect(addKernel({ cacheRoot: cache, name: '6.1.0-9-cloud-amd64', buildDir: dir })).rejects.toMatchObject({ code: 'KERNEL_ADD_INVALID' });
+    expect(existsSync(path.join(fetched, 'manifest.json'))).toBe(true);
   });
 
   it('names what an unfinished build lacks, and refuses bad names and out-of-tree builds', async () => {

@@ -17,6 +17,7 @@ function sample(dir: string): KernelWorkspace {
     fetchedAt: '2026-01-01T00:00:00.000Z',
   } as KernelWorkspace;
   for (const f of PATH_FIELDS) ws[f] = path.join(dir, 'x', f);
+  ws.treeManifest = path.join(dir, 'tree-manifest');
   return ws;
 }
 
@@ -28,14 +29,18 @@ describe('manifest', () => {
     expect(parseManifest(text, dir)).toEqual(sample(dir));
     // the cache can move
     expect(parseManifest(text, '/elsewhere').vmlinux).toBe('/elsewhere/x/vmlinux');
+    // the content manifest is beside it, by name: not stored
+    expect(text).not.toContain('treeManifest');
+    expect(parseManifest(text, '/elsewhere').treeManifest).toBe('/elsewhere/tree-manifest');
   });
 
   it.each([
     ['not json', 'not JSON'],
     ['[]', 'not an object'],
     ['{"schema":99}', 'schema 99'],
-    ['{"schema":1,"release":"r"}', 'schema 1 is not 3'],
-    ['{"schema":3,"release":"r"}', "field 'debianVersion'"],
+    ['{"schema":1,"release":"r"}', 'schema 1 is not 4'],
+    ['{"schema":3,"release":"r"}', 'schema 3 is not 4'],
+    ['{"schema":4,"release":"r"}', "field 'debianVersion'"],
   ])('rejects %s', (text, detail) => {
     expect(() => parseManifest(text, '/d')).toThrowError(detail);
   });
@@ -62,6 +67,9 @@ describe('manifest', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-manifest-'));
     expect(await isOutdatedWorkspace(dir)).toBe(false);
     writeFileSync(path.join(dir, 'manifest.json'), '{"schema":1,"release":"r"}');
+    expect(await isOutdatedWorkspace(dir)).toBe(true);
+    // schema 3: no content manifest of the tree
+    writeFileSync(path.join(dir, 'manifest.json'), '{"schema":3,"release":"r"}');
     expect(await isOutdatedWorkspace(dir)).toBe(true);
     await writeManifest(sample(dir), dir);
     expect(await isOutdatedWorkspace(dir)).toBe(false);

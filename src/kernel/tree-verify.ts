@@ -1,0 +1,232 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { RebootlessError, type TreeModeChange } from '../errors/index.js';
+import { pathExists } from '../util/fs.js';
+import { formatDuration } from '../util/progress.js';
+import { inspectFiles, parseStat, scanTree, type FileFacts, type FileStat } from '../util/tree-scan.js';
+import type { KernelWorkspace } from './manifest.js';
+import { entryOfLine, fileLinePrefix, lineOf, readTreeManifestIndex, TRANSIENT } from './tree-manifest.js';
+
+// `kernel verify`: is a workspace's tree still byte for byte what `kernel
+// fetch` prepared (or `kernel add` registered)? The quick pass stats every
+// file and reads only those whose size, mtime or inode moved, as git and
+// rsync do; `full` reads everything.
+
+/**
+ * A file modified less than this before recording started may have changed
+ * again in the same clock tick after it was hashed: its stat cannot vouch for
+ * its content, so even a quick verify reads it.
+ */
+const RACY_NS = 2_000_000_000n;
+
+/** What differs, path by path, sorted. A file can be both changed and of another mode. */
+export interface TreeDifferences {
+  /** Content (or a symlink's target, or file ↔ symlink). */
+  changed: string[];
+  added: string[];
+  removed: string[];
+  modeChanged: TreeModeChange[];
+}
+
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+
+/** A list cut to its first entries, with the full count. */
+export interface CappedList<T> {
+  count: number;
+  first: T[];
+}
+
+export function capList<T>(items: readonly T[], limit: number): CappedList<T> {
+  return { count: items.length, first: items.slice(0, limit) };
+}
+
+/** A file's stat vouches for its recorded content when size, mtime and inode are the recorded ones and it was not written as recording began. */
+export function statVouches(recorded: FileStat, found: FileStat, racyFromNs: bigint): boolean {
+  return found.size === recorded.size && found.mtimeNs === recorded.mtimeNs && found.ino === recorded.ino && BigInt(recorded.mtimeNs) < racyFromNs;
+}
+
+/** What one path found says against its recorded line. */
+export interface FileCheck {
+  /** Content differs (or kind, or a symlink's target). */
+  changed: boolean;
+  mode?: TreeModeChange;
+  /** Only reading the file can tell (same size, but its stat does not vouch for it). */
+  reread: boolean;
+}
+
+const SAME: FileCheck = { changed: false, reread: false };
+
+/**
+ * Checks a path found (a file with its SHA-256 when it was hashed) against
+ * its recorded manifest line. Most files of a quick pass end at the first
+ * test: mode, size, mtime and inode as recorded.
+ */
+export function checkPath(rel: string, line: string, found: FileFacts, racyFromNs: bigint): FileCheck {
+  if (found.kind === 'symlink') return line === lineOf({ path: rel, kind: 'symlink', target: found.target ?? '' }) ? SAME : { changed: true, reread: false };
+  if (found.kind === 'file' && found.sha256 === undefined && line.startsWith(fileLinePrefix(found.stat)) && BigInt(parseStat(found.stat).mtimeNs) < racyFromNs) return SAME;
+  const r = entryOfLine(line);
+  if (found.kind !== 'file' || r.kind !== 'file') return { changed: true, reread: false };
+  const f = parseStat(found.stat);
+  const check: FileCheck = { changed: false, reread: false };
+  if (r.mode !== f.mode) check.mode = { path: rel, recorded: octal(r.mode), found: octal(f.mode) };
+  if (r.size !== f.size) check.changed = true;
+  else if (found.sha256 !== undefined) check.changed = found.sha256 !== r.sha256;
+  else check.reread = !statVouches(r, f, racyFromNs);
+  return check;
+}
+
+export interface TreeVerifyOptions {
+  /** Read every file, trusting no stat. */
+  full?: boolean;
+  /** How many paths each list of differences shows (all are counted); default 50. */
+  limit?: number;
+  onBytes?: (done: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface TreeVerifyReport {
+  ok: boolean;
+  /** The workspace's name (`--kernel NAME`): the release, or the name given to `kernel add`. */
+  name: string;
+  release: string;
+  /** Registered with `kernel add`: the tree is the user's build directory. */
+  registered: boolean;
+  workspace: string;
+  tree: string;
+  manifest: string;
+  recordedAt: string;
+  full: boolean;
+  files: number;
+  symlinks: number;
+  /** Files read and hashed: every one with `full`, else those whose stat moved. */
+  hashed: number;
+  hashedBytes: number;
+  changed: CappedList<string>;
+  added: CappedList<string>;
+  removed: CappedList<string>;
+  modeChanged: CappedList<TreeModeChange>;
+  ms: number;
+}
+
+/** The workspace's directory: the content manifest lives in it. */
+const workspaceDir = (ws: KernelWorkspace): string | undefined => (ws.treeManifest ? path.dirname(ws.treeManifest) : undefined);
+
+/** Checks a workspace's tree against its content manifest; throws TREE_MANIFEST_MISSING when it has none. */
+export async function verifyTree(ws: KernelWorkspace, o: TreeVerifyOptions = {}): Promise<TreeVerifyReport> {
+  const t0 = Date.now();
+  const dir = workspaceDir(ws) ?? '';
+  const name = path.basename(dir);
+  const registered = ws.debianVersion === 'custom';
+  const tree = await fsp.realpath(ws.sourceTree).catch(() => ws.sourceTree);
+  const manifestFile = ws.treeManifest ?? path.join(dir, '(none)');
+  const missing = (): RebootlessError => new RebootlessError('TREE_MANIFEST_MISSING', { name, registered, workspace: dir, tree, manifest: manifestFile });
+  if (!ws.treeManifest || !(await pathExists(ws.treeManifest))) throw missing();
+  const full = o.full === true;
+  const common = { ...(o.signal ? { signal: o.signal } : {}) };
+  // the workers scan the tree while this thread reads the manifest
+  const scanning = scanTree(tree, { hash: full, skipTopLevel: TRANSIENT, ...common, ...(full && o.onBytes ? { onBytes: o.onBytes } : {}) });
+  const recorded = await readTreeManifestIndex(ws.treeManifest).catch(async (e: unknown) => {
+    await scanning.catch(() => undefined);
+    throw e;
+  });
+  if (!recorded) {
+    await scanning.catch(() => undefined);
+    throw missing();
+  }
+  const scanned = await scanning;
+
+  const racyFrom = BigInt(recorded.head.startedNs) - RACY_NS;
+  const d: TreeDifferences = { changed: [], added: [], removed: [], modeChanged: [] };
+  const take = (rel: string, c: FileCheck): void => {
+    if (c.changed) d.changed.push(rel);
+    if (c.mode) d.modeChanged.push(c.mode);
+  };
+  let files = 0;
+  let seen = 0;
+  const reread: { rel: string; line: string }[] = [];
+  for (const { rel, facts } of scanned) {
+    if (facts.kind !== 'file' && facts.kind !== 'symlink') continue;
+    if (facts.kind === 'file') files++;
+    const line = recorded.lines.get(rel);
+    if (line === undefined) {
+      d.added.push(rel);
+      continue;
+    }
+    seen++;
+    const c = checkPath(rel, line, facts, racyFrom);
+    if (c.reread) reread.push({ rel, line });
+    else take(rel, c);
+  }
+  const symlinks = seen + d.added.length - files;
+  let hashed = full ? files : 0;
+  let hashedBytes = full ? scanned.reduce((n, s) => n + (s.facts.sha256 !== undefined ? sizeOfStat(s.facts.stat) : 0), 0) : 0;
+  if (reread.length) {
+    const facts = await inspectFiles(
+      reread.map((r) => path.join(tree, r.rel)),
+      { hash: true, ...common, ...(o.onBytes ? { onBytes: o.onBytes } : {}) },
+    );
+    reread.forEach(({ rel, line }, k) => {
+      const f = facts[k] as FileFacts;
+      hashed++;
+      if (f.kind === 'file') hashedBytes += sizeOfStat(f.stat);
+      // gone since the scan
+      if (f.kind === 'missing') d.removed.push(rel);
+      else take(rel, checkPath(rel, line, f, racyFrom));
+    });
+  }
+  if (seen < recorded.lines.size) {
+    const there = new Set(scanned.map((s) => s.rel));
+    for (const p of recorded.lines.keys()) if (!there.has(p)) d.removed.push(p);
+  }
+  for (const list of [d.changed, d.added, d.removed]) list.sort();
+  d.modeChanged.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const limit = o.limit ?? 50;
+  return {
+    ok: d.changed.length + d.added.length + d.removed.length + d.modeChanged.length === 0,
+    name,
+    release: ws.release,
+    registered,
+    workspace: dir,
+    tree,
+    manifest: manifestFile,
+    recordedAt: recorded.head.recordedAt,
+    full,
+    files,
+    symlinks,
+    hashed,
+    hashedBytes,
+    changed: capList(d.changed, limit),
+    added: capList(d.added, limit),
+    removed: capList(d.removed, limit),
+    modeChanged: capList(d.modeChanged, limit),
+    ms: Date.now() - t0,
+  };
+}
+
+const sizeOfStat = (stat: string): number => parseStat(stat).size;
+
+/** TREE_MODIFIED for a report that is not ok (for the CLI to throw, or to print with `--json`). */
+export function treeModifiedError(r: TreeVerifyReport): RebootlessError<'TREE_MODIFIED'> {
+  return new RebootlessError('TREE_MODIFIED', {
+    name: r.name,
+    registered: r.registered,
+    workspace: r.workspace,
+    tree: r.tree,
+    recordedAt: r.recordedAt,
+    changed: r.changed.first,
+    changedCount: r.changed.count,
+    added: r.added.first,
+    addedCount: r.added.count,
+    removed: r.removed.first,
+    removedCount: r.removed.count,
+    modeChanged: r.modeChanged.first,
+    modeChangedCount: r.modeChanged.count,
+  });
+}
+
+/** The human line of `kernel verify` for a tree as recorded (a modified one is TREE_MODIFIED's message). */
+export function renderTreeVerify(r: TreeVerifyReport): string {
+  if (!r.ok) return `${treeModifiedError(r).message}\n`;
+  const how = r.full ? `every file read (${r.hashed})` : `quick: sizes, mtimes and inodes, ${r.hashed} file(s) read; --full reads every file`;
+  return `${r.name}: ${r.tree} is as recorded ${r.recordedAt}: ${r.files} files, ${r.symlinks} symlinks (${how}) in ${formatDuration(r.ms)}\n`;
+}
