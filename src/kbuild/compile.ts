@@ -56,26 +56,46 @@ export async function recordKey(c: Pick<UnitCompiler, 'tree' | 'cc' | 'release' 
 
 /** kbuild's command for `object` in the tree: from the cache, else learnt by a dry run of make (and cached). */
 export async function unitRecord(c: UnitCompiler, object: string): Promise<UnitRecord> {
+  return (await unitRecords(c, [object]))[0] as UnitRecord;
+}
+
+/** unitRecord for several objects: those not cached are learnt by one dry run (kbuild's flags are worked out once). */
+export async function unitRecords(c: UnitCompiler, objects: readonly string[]): Promise<UnitRecord[]> {
   const key = await recordKey(c);
-  const file = c.cacheDir ? path.join(c.cacheDir, 'units', `${object}.json`) : undefined;
-  if (file) {
-    const cached = await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; record?: unknown }, () => undefined);
-    if (cached?.key === key && typeof cached.record === 'string') return { record: cached.record, commands: commandsOfRecord(cached.record, object) };
+  const fileOf = (object: string): string | undefined => (c.cacheDir ? path.join(c.cacheDir, 'units', `${object}.json`) : undefined);
+  const records = new Map<string, string>();
+  for (const object of objects) {
+    const file = fileOf(object);
+    const cached = file ? await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; record?: unknown }, () => undefined) : undefined;
+    if (cached?.key === key && typeof cached.record === 'string') records.set(object, cached.record);
   }
-  const { stdout } = await runInToolchain(c.toolchain, 'make', ['-C', c.tree, ...kbuildVariables(c), ...dryRunArgs(object, DIFF_CFLAGS)], {
-    cwd: c.tree,
-    ...(c.signal ? { signal: c.signal } : {}),
+  const missing = [...new Set(objects.filter((o) => !records.has(o)))];
+  if (missing.length) {
+    const { stdout } = await runInToolchain(c.toolchain, 'make', ['-C', c.tree, ...kbuildVariables(c), ...dryRunArgs(missing, DIFF_CFLAGS)], {
+      cwd: c.tree,
+      ...(c.signal ? { signal: c.signal } : {}),
+    }).catch((e: unknown) => {
+      const tail = isRebootlessError(e) && e.code === 'COMMAND_FAILED' ? (e as RebootlessError<'COMMAND_FAILED'>).data.stderrTail : '';
+      const noRule = /No rule to make target '([^']+)'/.exec(tail);
+      if (noRule) throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object: noRule[1] as string, tree: c.tree, output: tail }, { cause: e });
+      throw e;
+    });
+    for (const object of missing) {
+      const record = recordFromDryRun(stdout, object);
+      if (record === undefined) throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object, tree: c.tree, output: stdout.trimEnd().split('\n').slice(-8).join('\n') });
+      commandsOfRecord(record, object); // refused before it is kept
+      const file = fileOf(object);
+      if (file) {
+        await fsp.mkdir(path.dirname(file), { recursive: true });
+        await writeFileAtomic(file, JSON.stringify({ key, record }) + '\n');
+      }
+      records.set(object, record);
+    }
+  }
+  return objects.map((object) => {
+    const record = records.get(object) as string;
+    return { record, commands: commandsOfRecord(record, object) };
   });
-  const record = recordFromDryRun(stdout, object);
-  if (record === undefined) {
-    throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object, tree: c.tree, output: stdout.trimEnd().split('\n').slice(-8).join('\n') });
-  }
-  const commands = commandsOfRecord(record, object);
-  if (file) {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, JSON.stringify({ key, record }) + '\n');
-  }
-  return { record, commands };
 }
 
 /**

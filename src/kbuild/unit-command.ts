@@ -10,8 +10,8 @@ import { shellWords } from '../util/shell.js';
 // (`scripts/basic/fixdep <dep> <object> '<record>' > <cmd file>`). Replaying
 // it is then kbuild's compile, minus make.
 
-/** Arguments of the dry run (after `-C tree` and the kbuild variables). */
-export const dryRunArgs = (object: string, kcflags: string): string[] => ['-n', '--no-print-directory', '-o', 'prepare', `KCFLAGS=${kcflags}`, object];
+/** Arguments of the dry run of `objects` (after `-C tree` and the kbuild variables). */
+export const dryRunArgs = (objects: readonly string[], kcflags: string): string[] => ['-n', '--no-print-directory', '-o', 'prepare', `KCFLAGS=${kcflags}`, ...objects];
 
 /** The record of `object` in the output of `make -n <object>`, or undefined when make would not compile it. */
 export function recordFromDryRun(output: string, object: string): string | undefined {

@@ -7,7 +7,7 @@ import type { CallSite, DiffResult, FunctionDiff, SpecialSectionEntries } from '
 import { R_X86_64_PC32, R_X86_64_PLT32, STT_SECTION } from '../../src/elf/constants.js';
 import type { ElfFile, ElfSection } from '../../src/elf/model.js';
 import { parseElf } from '../../src/elf/parse.js';
-import { compileSource, objectFor, workspaceCompiler, type UnitCompiler } from '../../src/kbuild/compile.js';
+import { compileSource, objectFor, unitRecords, workspaceCompiler, type UnitCompiler } from '../../src/kbuild/compile.js';
 import { mapLimit } from '../../src/util/concurrency.js';
 import { functionSymbol, relasOf, targetName } from '../helpers/object-symbols.js';
 import { defaultWorkspace } from '../helpers/workspace.js';
@@ -48,6 +48,8 @@ const compileAll = (objects: string[], dir: string) => mapLimit(objects, 2, (o) 
 beforeAll(async () => {
   cc = workspaceCompiler(await defaultWorkspace());
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rb-diff-kernel-'));
+  // every unit's kbuild record in one dry run
+  await unitRecords(cc, [...UNCHANGED, ...ORIGINALS]);
   await compileAll([...UNCHANGED, ...ORIGINALS], path.join(tmp, 'first'));
 }, 15 * 60_000);
 

@@ -8,7 +8,7 @@ const DRY = readFileSync(new URL('../../fixtures/kbuild/dry-run-6.1-fs-proc-vers
 
 describe("kbuild's record of a unit, from a dry run", () => {
   it('asks make to print, not run, with prepare taken as done', () => {
-    expect(dryRunArgs('fs/proc/version.o', '-ffunction-sections')).toEqual(['-n', '--no-print-directory', '-o', 'prepare', 'KCFLAGS=-ffunction-sections', 'fs/proc/version.o']);
+    expect(dryRunArgs(['fs/proc/version.o', 'fs/namei.o'], '-ffunction-sections')).toEqual(['-n', '--no-print-directory', '-o', 'prepare', 'KCFLAGS=-ffunction-sections', 'fs/proc/version.o', 'fs/namei.o']);
   });
 
   it("reads the record fixdep would write to the object's .cmd file, quotes undone", () => {
