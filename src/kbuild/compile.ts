@@ -7,6 +7,7 @@ import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { runInToolchain, workspaceToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { descentDryRun, kbuildEnvironment } from './kbuild-env.js';
 import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from './unit-command.js';
 
 // Compile one translation unit exactly as kbuild does, without make and
@@ -70,32 +71,58 @@ export async function unitRecords(c: UnitCompiler, objects: readonly string[]): 
     if (cached?.key === key && typeof cached.record === 'string') records.set(object, cached.record);
   }
   const missing = [...new Set(objects.filter((o) => !records.has(o)))];
-  if (missing.length) {
-    const { stdout } = await runInToolchain(c.toolchain, 'make', ['-C', c.tree, ...kbuildVariables(c), ...dryRunArgs(missing, DIFF_CFLAGS)], {
-      cwd: c.tree,
-      ...(c.signal ? { signal: c.signal } : {}),
-    }).catch((e: unknown) => {
-      const tail = isRebootlessError(e) && e.code === 'COMMAND_FAILED' ? (e as RebootlessError<'COMMAND_FAILED'>).data.stderrTail : '';
-      const noRule = /No rule to make target '([^']+)'/.exec(tail);
-      if (noRule) throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object: noRule[1] as string, tree: c.tree, output: tail }, { cause: e });
-      throw e;
-    });
+  const learnt = new Map<string, string>();
+  if (missing.length && c.cacheDir) {
+    // the descent alone, with the top Makefile's environment learnt once per release; anything it misses goes the full way
+    const fast = await fastDryRun(c, c.cacheDir, key, missing).catch(() => '');
     for (const object of missing) {
+      const record = recordFromDryRun(fast, object);
+      if (record !== undefined) learnt.set(object, record);
+    }
+  }
+  const rest = missing.filter((o) => !learnt.has(o));
+  if (rest.length) {
+    const stdout = await fullDryRun(c, rest);
+    for (const object of rest) {
       const record = recordFromDryRun(stdout, object);
       if (record === undefined) throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object, tree: c.tree, output: stdout.trimEnd().split('\n').slice(-8).join('\n') });
-      commandsOfRecord(record, object); // refused before it is kept
-      const file = fileOf(object);
-      if (file) {
-        await fsp.mkdir(path.dirname(file), { recursive: true });
-        await writeFileAtomic(file, JSON.stringify({ key, record }) + '\n');
-      }
-      records.set(object, record);
+      learnt.set(object, record);
     }
+  }
+  for (const [object, record] of learnt) {
+    commandsOfRecord(record, object); // refused before it is kept
+    const file = fileOf(object);
+    if (file) {
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, JSON.stringify({ key, record }) + '\n');
+    }
+    records.set(object, record);
   }
   return objects.map((object) => {
     const record = records.get(object) as string;
     return { record, commands: commandsOfRecord(record, object) };
   });
+}
+
+/** `make -n` of the objects from the top of the tree (kbuild/unit-command.ts). */
+async function fullDryRun(c: UnitCompiler, objects: readonly string[]): Promise<string> {
+  const { stdout } = await runInToolchain(c.toolchain, 'make', ['-C', c.tree, ...kbuildVariables(c), ...dryRunArgs(objects, DIFF_CFLAGS)], {
+    cwd: c.tree,
+    ...(c.signal ? { signal: c.signal } : {}),
+  }).catch((e: unknown) => {
+    const tail = isRebootlessError(e) && e.code === 'COMMAND_FAILED' ? (e as RebootlessError<'COMMAND_FAILED'>).data.stderrTail : '';
+    const noRule = /No rule to make target '([^']+)'/.exec(tail);
+    if (noRule) throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object: noRule[1] as string, tree: c.tree, output: tail }, { cause: e });
+    throw e;
+  });
+  return stdout;
+}
+
+/** `make -n` of the objects from kbuild's descent (kbuild-env.ts). */
+async function fastDryRun(c: UnitCompiler, cacheDir: string, key: string, objects: readonly string[]): Promise<string> {
+  const run = descentDryRun(await kbuildEnvironment(c, DIFF_CFLAGS, cacheDir, key), objects);
+  const { stdout } = await runInToolchain(c.toolchain, 'make', run.args, { cwd: c.tree, env: run.env, ...(c.signal ? { signal: c.signal } : {}) });
+  return stdout;
 }
 
 /**

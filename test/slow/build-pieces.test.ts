@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../src/elf/constants.js';
 import type { ElfSymbol } from '../../src/elf/model.js';
-import { compileSource, unitRecord, workspaceCompiler } from '../../src/kbuild/compile.js';
+import { compileSource, unitRecord, unitRecords, workspaceCompiler } from '../../src/kbuild/compile.js';
 import { ownerOfCommand } from '../../src/kbuild/owner.js';
 import { linkModule } from '../../src/kbuild/link.js';
 import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../../src/kbuild/records.js';
@@ -78,5 +78,16 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     expect(read(`${name}.mod.c`).equals(byKbuild.modC)).toBe(true);
     expect(read('Module.symvers').equals(byKbuild.symvers)).toBe(true);
     expect(read(`${name}.ko`).equals(byKbuild.ko)).toBe(true);
+  });
+
+  it("learns the same kbuild records from the descent alone (the top Makefile's environment captured once) as from a full dry run", async () => {
+    const ws = await defaultWorkspace();
+    const objects = ['fs/proc/version.o', 'fs/binfmt_misc.o', 'net/ipv4/tcp.o', 'drivers/net/virtio_net.o', 'arch/x86/kernel/process_64.o', 'kernel/sched/core.o', 'kernel/trace/trace.o'];
+    const { cacheDir: _shared, ...uncached } = workspaceCompiler(ws);
+    const full = await unitRecords(uncached, objects);
+    const cacheDir = path.join(work, 'descent-cache');
+    const descent = await unitRecords({ ...uncached, cacheDir }, objects);
+    expect(existsSync(path.join(cacheDir, 'kbuild-environment.json'))).toBe(true);
+    expect(descent.map((r) => r.record)).toEqual(full.map((r) => r.record));
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from '../../../src/kbuild/unit-command.js';
 import { isRebootlessError } from '../../../src/errors/index.js';
+import { descentDryRun } from '../../../src/kbuild/kbuild-env.js';
 
 // `make -n fs/proc/version.o` in a prepared 6.1 tree (Debian 6.1.0-57-cloud-amd64), as kbuild prints it.
 const DRY = readFileSync(new URL('../../fixtures/kbuild/dry-run-6.1-fs-proc-version.txt', import.meta.url), 'utf8');
@@ -69,5 +70,17 @@ describe('replaying a record outside the tree', () => {
     expect(bad('gcc -o fs/proc/version.o fs/proc/version.c')).toBe('KBUILD_RECORD_UNSUPPORTED');
     expect(bad('gcc -c -o fs/proc/version.o fs/proc/version.c ; touch include/generated/x.h')).toBe('KBUILD_RECORD_UNSUPPORTED');
     expect(bad('gcc -c -o fs/proc/version.o fs/proc/version.c ; ./scripts/x fs/proc/version.o')).toBe('accepted');
+  });
+});
+
+describe("the descent's dry run", () => {
+  it('starts Makefile.build at the top as the top Makefile does, with make -n and only the captured environment', () => {
+    const r = descentDryRun({ MAKEFLAGS: 'rR --no-print-directory -- CC=gcc-12', KBUILD_CFLAGS: '-O2', PATH: '/usr/bin' }, ['fs/proc/version.o', 'fs/namei.o']);
+    expect(r.args).toEqual(['-f', './scripts/Makefile.build', 'obj=.', 'need-builtin=1', 'need-modorder=1', './fs/proc/version.o', './fs/namei.o']);
+    expect(r.env).toMatchObject({ MAKEFLAGS: 'nrR --no-print-directory -- CC=gcc-12', KBUILD_CFLAGS: '-O2', PATH: '/usr/bin' });
+    // nothing of this process's own environment gets through
+    const own = Object.keys(process.env).find((k) => !['MAKEFLAGS', 'KBUILD_CFLAGS', 'PATH'].includes(k));
+    if (own) expect(r.env[own]).toBeUndefined();
+    expect(descentDryRun({ MAKEFLAGS: ' -- CC=gcc-12' }, ['a.o']).env.MAKEFLAGS).toBe('n  -- CC=gcc-12');
   });
 });
