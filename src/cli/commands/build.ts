@@ -15,6 +15,6 @@ export function registerBuild(program: Command, ctx: CliContext, setExit: SetExi
     .option('--cve <id>', 'CVE id fixed by the patch, recorded in the module (repeatable)', collect, [])
     .option('--no-replace', 'stack on the loaded patches instead of atomically replacing them')
     .option('--json <report>', 'also write the build report as JSON to this file')
-    .option('--keep-workdir', 'keep the work directory (snapshot, objects, module sources)')
+    .option('--keep-workdir', 'keep the work directory (source copies, objects, module sources); never swept by later builds')
     .action(async (patches: string[], f: BuildFlags) => (await import('../actions/build.js')).build(ctx, setExit, patches, f));
 }

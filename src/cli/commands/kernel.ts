@@ -39,7 +39,7 @@ when older than 12 hours, and again when a release is not found in them.`)
     .command('add')
     .description('register a kernel built elsewhere (an in-tree kbuild build: mainline, another distribution, a custom config) under NAME, for build and try with --kernel NAME')
     .argument('<name>', 'the name to use with --kernel')
-    .requiredOption('--build-dir <dir>', 'the built tree: vmlinux, .config, Module.symvers, System.map (never written: builds use a snapshot)')
+    .requiredOption('--build-dir <dir>', 'the built tree: vmlinux, .config, Module.symvers, System.map (never written: builds only read it)')
     .option('--source <dir>', 'the source tree (must be the build directory: out-of-tree O= builds are not supported yet)')
     .option('--vmlinuz <file>', 'the bootable image try boots (default: the build\'s arch/x86/boot/bzImage)')
     .option('--modules <dir>', 'its lib/modules/RELEASE directory (with modules.dep), for patches to modules and the VM')
@@ -52,4 +52,12 @@ when older than 12 hours, and again when a release is not found in them.`)
     .argument('<release>', 'kernel release')
     .option('--json', 'print as JSON')
     .action(async (release: string, opts: { json?: boolean }) => (await import('../actions/kernel/show.js')).kernelShow(ctx, setExit, release, opts));
+
+  kernel
+    .command('verify')
+    .description("check that a release's prepared tree is byte for byte as `kernel fetch` (or `kernel add`) left it: every file and symlink against the content manifest recorded then (exit 1 and the differences when not)")
+    .argument('<release>', 'kernel release (or the name given to kernel add)')
+    .option('--full', 'read and hash every file (default: hash only the files whose size, time or inode moved)')
+    .option('--json', 'print the report as JSON')
+    .action(async (release: string, opts: { full?: boolean; json?: boolean }) => (await import('../actions/kernel/verify.js')).kernelVerify(ctx, setExit, release, opts));
 }
