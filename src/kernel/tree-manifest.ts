@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
 import { RebootlessError } from '../errors/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { formatStat, parseStat, scanTree, type FileFacts } from '../util/tree-scan.js';
+import { factsOf, formatStat, parseStat, scanTree, type FileFacts } from '../util/tree-scan.js';
 
 // The content manifest of a prepared tree: every regular file (mode, size,
 // SHA-256, and the stat that lets a quick verify skip re-reading it) and
@@ -105,10 +105,10 @@ export async function recordTree(root: string, o: RecordOptions = {}): Promise<T
   const startedNs = String(BigInt(Date.now()) * 1_000_000n);
   const scanned = await scanTree(root, { hash: true, skipTopLevel: TRANSIENT, ...(o.onBytes ? { onBytes: o.onBytes } : {}), ...(o.signal ? { signal: o.signal } : {}) });
   const entries: TreeEntry[] = [];
-  for (const s of scanned) {
-    const e = entryOf(s.rel, s.facts);
+  scanned.forEach((rel, kind, stat, extra) => {
+    const e = entryOf(rel, factsOf(kind, stat, extra));
     if (e) entries.push(e);
-  }
+  });
   entries.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   return { root, recordedAt: new Date().toISOString(), startedNs, entries };
 }

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { RebootlessError, type TreeModeChange } from '../errors/index.js';
 import { pathExists } from '../util/fs.js';
 import { formatDuration } from '../util/progress.js';
-import { inspectFiles, parseStat, scanTree, type FileFacts, type FileStat } from '../util/tree-scan.js';
+import { factsOf, inspectFiles, parseStat, scanTree, type FileFacts, type FileStat } from '../util/tree-scan.js';
 import type { KernelWorkspace } from './manifest.js';
-import { entryOfLine, fileLinePrefix, lineOf, readTreeManifestIndex, TRANSIENT } from './tree-manifest.js';
+import { entryOfLine, lineOf, readTreeManifestIndex, TRANSIENT } from './tree-manifest.js';
 
 // `kernel verify`: is a workspace's tree still byte for byte what `kernel
 // fetch` prepared (or `kernel add` registered)? The quick pass stats every
@@ -40,9 +40,33 @@ export function capList<T>(items: readonly T[], limit: number): CappedList<T> {
   return { count: items.length, first: items.slice(0, limit) };
 }
 
+/** a < b, for decimal integers without leading zeros (nanosecond times: no BigInt per file). */
+export function decimalBefore(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a < b;
+}
+
 /** A file's stat vouches for its recorded content when size, mtime and inode are the recorded ones and it was not written as recording began. */
-export function statVouches(recorded: FileStat, found: FileStat, racyFromNs: bigint): boolean {
-  return found.size === recorded.size && found.mtimeNs === recorded.mtimeNs && found.ino === recorded.ino && BigInt(recorded.mtimeNs) < racyFromNs;
+export function statVouches(recorded: FileStat, found: FileStat, racyFrom: string): boolean {
+  return found.size === recorded.size && found.mtimeNs === recorded.mtimeNs && found.ino === recorded.ino && decimalBefore(recorded.mtimeNs, racyFrom);
+}
+
+/**
+ * The quick pass's test for most files, allocating nothing: the line records
+ * a file of exactly this stat (mode, size, mtime, inode: the stat is the
+ * line's second to fifth fields), old enough to vouch for its content.
+ */
+export function lineVouches(line: string, stat: string, racyFrom: string): boolean {
+  if (!line.startsWith('f\t') || !line.startsWith(stat, 2) || line.charCodeAt(2 + stat.length) !== 9) return false;
+  const a = stat.indexOf('\t');
+  const b = stat.indexOf('\t', a + 1);
+  const c = stat.indexOf('\t', b + 1);
+  if (c - b - 1 !== racyFrom.length) return c - b - 1 < racyFrom.length;
+  for (let i = 0; i < racyFrom.length; i++) {
+    const x = stat.charCodeAt(b + 1 + i);
+    const y = racyFrom.charCodeAt(i);
+    if (x !== y) return x < y;
+  }
+  return false;
 }
 
 /** What one path found says against its recorded line. */
@@ -58,12 +82,12 @@ const SAME: FileCheck = { changed: false, reread: false };
 
 /**
  * Checks a path found (a file with its SHA-256 when it was hashed) against
- * its recorded manifest line. Most files of a quick pass end at the first
- * test: mode, size, mtime and inode as recorded.
+ * its recorded manifest line. `racyFrom`: ns, decimal; a file modified since
+ * may have changed again unseen in the same clock tick (see RACY_NS).
  */
-export function checkPath(rel: string, line: string, found: FileFacts, racyFromNs: bigint): FileCheck {
+export function checkPath(rel: string, line: string, found: FileFacts, racyFrom: string): FileCheck {
   if (found.kind === 'symlink') return line === lineOf({ path: rel, kind: 'symlink', target: found.target ?? '' }) ? SAME : { changed: true, reread: false };
-  if (found.kind === 'file' && found.sha256 === undefined && line.startsWith(fileLinePrefix(found.stat)) && BigInt(parseStat(found.stat).mtimeNs) < racyFromNs) return SAME;
+  if (found.kind === 'file' && found.sha256 === undefined && lineVouches(line, found.stat, racyFrom)) return SAME;
   const r = entryOfLine(line);
   if (found.kind !== 'file' || r.kind !== 'file') return { changed: true, reread: false };
   const f = parseStat(found.stat);
@@ -71,7 +95,7 @@ export function checkPath(rel: string, line: string, found: FileFacts, racyFromN
   if (r.mode !== f.mode) check.mode = { path: rel, recorded: octal(r.mode), found: octal(f.mode) };
   if (r.size !== f.size) check.changed = true;
   else if (found.sha256 !== undefined) check.changed = found.sha256 !== r.sha256;
-  else check.reread = !statVouches(r, f, racyFromNs);
+  else check.reread = !statVouches(r, f, racyFrom);
   return check;
 }
 
@@ -135,7 +159,7 @@ export async function verifyTree(ws: KernelWorkspace, o: TreeVerifyOptions = {})
   }
   const scanned = await scanning;
 
-  const racyFrom = BigInt(recorded.head.startedNs) - RACY_NS;
+  const racyFrom = String(BigInt(recorded.head.startedNs) - RACY_NS);
   const d: TreeDifferences = { changed: [], added: [], removed: [], modeChanged: [] };
   const take = (rel: string, c: FileCheck): void => {
     if (c.changed) d.changed.push(rel);
@@ -144,22 +168,24 @@ export async function verifyTree(ws: KernelWorkspace, o: TreeVerifyOptions = {})
   let files = 0;
   let seen = 0;
   const reread: { rel: string; line: string }[] = [];
-  for (const { rel, facts } of scanned) {
-    if (facts.kind !== 'file' && facts.kind !== 'symlink') continue;
-    if (facts.kind === 'file') files++;
+  scanned.forEach((rel, kind, stat, extra) => {
+    if (kind !== 'file' && kind !== 'symlink') return;
+    if (kind === 'file') files++;
     const line = recorded.lines.get(rel);
     if (line === undefined) {
       d.added.push(rel);
-      continue;
+      return;
     }
     seen++;
-    const c = checkPath(rel, line, facts, racyFrom);
+    // most files of a quick pass: nothing to do
+    if (kind === 'file' && extra === '' && lineVouches(line, stat, racyFrom)) return;
+    const c = checkPath(rel, line, factsOf(kind, stat, extra), racyFrom);
     if (c.reread) reread.push({ rel, line });
     else take(rel, c);
-  }
+  });
   const symlinks = seen + d.added.length - files;
   let hashed = full ? files : 0;
-  let hashedBytes = full ? scanned.reduce((n, s) => n + (s.facts.sha256 !== undefined ? sizeOfStat(s.facts.stat) : 0), 0) : 0;
+  let hashedBytes = scanned.hashedBytes;
   if (reread.length) {
     const facts = await inspectFiles(
       reread.map((r) => path.join(tree, r.rel)),
@@ -168,14 +194,15 @@ export async function verifyTree(ws: KernelWorkspace, o: TreeVerifyOptions = {})
     reread.forEach(({ rel, line }, k) => {
       const f = facts[k] as FileFacts;
       hashed++;
-      if (f.kind === 'file') hashedBytes += sizeOfStat(f.stat);
+      if (f.kind === 'file') hashedBytes += parseStat(f.stat).size;
       // gone since the scan
       if (f.kind === 'missing') d.removed.push(rel);
       else take(rel, checkPath(rel, line, f, racyFrom));
     });
   }
   if (seen < recorded.lines.size) {
-    const there = new Set(scanned.map((s) => s.rel));
+    const there = new Set<string>();
+    scanned.forEach((rel) => there.add(rel));
     for (const p of recorded.lines.keys()) if (!there.has(p)) d.removed.push(p);
   }
   for (const list of [d.changed, d.added, d.removed]) list.sort();
@@ -202,8 +229,6 @@ export async function verifyTree(ws: KernelWorkspace, o: TreeVerifyOptions = {})
     ms: Date.now() - t0,
   };
 }
-
-const sizeOfStat = (stat: string): number => parseStat(stat).size;
 
 /** TREE_MODIFIED for a report that is not ok (for the CLI to throw, or to print with `--json`). */
 export function treeModifiedError(r: TreeVerifyReport): RebootlessError<'TREE_MODIFIED'> {

@@ -91,6 +91,7 @@ function hashed(rel, p) {
       if (n === 0) break;
       h.update(buf.subarray(0, n));
     }
+    hashedBytes += size;
     return line(rel, st, h.digest('hex'));
   } finally {
     fs.closeSync(fd);
@@ -107,6 +108,7 @@ function inspect(rel, p, hash) {
     throw fail(p, e);
   }
 }
+let hashedBytes = 0;
 function scan({ root, dirs, hash, skipTop }) {
   const skip = skipTop === null ? null : new RegExp(skipTop);
   let out = '';
@@ -130,37 +132,62 @@ function scan({ root, dirs, hash, skipTop }) {
 }
 parentPort.on('message', (m) => {
   try {
-    parentPort.postMessage(m.op === 'scan' ? scan(m) : { start: m.start, out: m.paths.map((p) => inspect(p, p, m.hash)).join('') });
+    hashedBytes = 0;
+    const reply = m.op === 'scan' ? scan(m) : { start: m.start, out: m.paths.map((p) => inspect(p, p, m.hash)).join('') };
+    parentPort.postMessage({ ...reply, bytes: hashedBytes });
   } catch (e) {
     parentPort.postMessage({ error: { message: e.message, code: e.code } });
   }
 });
 `;
 
-const sizeOf = (stat: string): number => Number(stat.split('\t', 2)[1]);
-
 const KIND = { f: 'file', l: 'symlink', o: 'other', m: 'missing' } as const;
+export type FileKind = FileFacts['kind'];
 
-/** The files of a reply, in order. */
-function parseReply(out: string): ScannedFile[] {
+/** FileFacts from a scan's fields: `extra` is a symlink's target or a hashed file's SHA-256. */
+export function factsOf(kind: FileKind, stat: string, extra: string): FileFacts {
+  const facts: FileFacts = { kind, stat };
+  if (kind === 'symlink') facts.target = extra;
+  else if (kind === 'file' && extra !== '') facts.sha256 = extra;
+  return facts;
+}
+
+/** Calls `visit` for each path of a reply, in order. */
+function eachOfReply(out: string, visit: (rel: string, kind: FileKind, stat: string, extra: string) => void): void {
   const f = out.split('\0');
-  const files: ScannedFile[] = [];
-  for (let i = 0; i + FIELDS <= f.length; i += FIELDS) {
-    const kind = KIND[f[i + 1] as keyof typeof KIND];
-    const extra = f[i + 3] as string;
-    const facts: FileFacts = { kind, stat: f[i + 2] as string };
-    if (kind === 'symlink') facts.target = extra;
-    else if (kind === 'file' && extra !== '') facts.sha256 = extra;
-    files.push({ rel: f[i] as string, facts });
+  for (let i = 0; i + FIELDS <= f.length; i += FIELDS) visit(f[i] as string, KIND[f[i + 1] as keyof typeof KIND], f[i + 2] as string, f[i + 3] as string);
+}
+
+/**
+ * What a scan found, kept as the workers' replies: a kernel tree is ~80k
+ * paths, and an object for each cost more (in garbage collection) than the
+ * rest of a quick verify's work on this thread.
+ */
+export class ScannedTree {
+  constructor(
+    private readonly replies: readonly string[],
+    /** Bytes read and hashed. */
+    readonly hashedBytes: number,
+  ) {}
+
+  /** Each regular file and symlink (or what replaced one while it was read), in no particular order. `extra`: as factsOf's. */
+  forEach(visit: (rel: string, kind: FileKind, stat: string, extra: string) => void): void {
+    for (const out of this.replies) eachOfReply(out, visit);
   }
-  return files;
+
+  /** The same as objects. */
+  files(): ScannedFile[] {
+    const files: ScannedFile[] = [];
+    this.forEach((rel, kind, stat, extra) => files.push({ rel, facts: factsOf(kind, stat, extra) }));
+    return files;
+  }
 }
 
 interface ErrorReply {
   error: { message: string; code?: string };
 }
-type ScanReply = { out: string; subdirs: string[] } | ErrorReply;
-type InspectReply = { start: number; out: string } | ErrorReply;
+type ScanReply = { out: string; subdirs: string[]; bytes: number } | ErrorReply;
+type InspectReply = { start: number; out: string; bytes: number } | ErrorReply;
 
 // The workers live as long as the process (unreferenced while idle, so they
 // never keep it running): starting one costs more than scanning a small tree.
@@ -170,7 +197,8 @@ let last: Promise<unknown> = Promise.resolve();
 
 function workers(n: number): Worker[] {
   while (pool.length < n) {
-    const w = new Worker(WORKER, { eval: true });
+    // no execArgv: a loader the process runs under (tsx in tests) would load again in each worker, for nothing
+    const w = new Worker(WORKER, { eval: true, execArgv: [] });
     const drop = (): void => {
       pool = pool.filter((x) => x !== w);
     };
@@ -275,8 +303,8 @@ const threadsFor = (o: { threads?: number }): number => Math.max(1, o.threads ??
  * listed), in no particular order. `skipTopLevel` leaves out names in the
  * root itself, and everything below them.
  */
-export async function scanTree(root: string, o: ScanOptions & { skipTopLevel?: RegExp }): Promise<ScannedFile[]> {
-  const files: ScannedFile[] = [];
+export async function scanTree(root: string, o: ScanOptions & { skipTopLevel?: RegExp }): Promise<ScannedTree> {
+  const replies: string[] = [];
   const queue: string[] = [''];
   const threads = threadsFor(o);
   let bytes = 0;
@@ -290,15 +318,13 @@ export async function scanTree(root: string, o: ScanOptions & { skipTopLevel?: R
       return { op: 'scan', root, dirs, hash: o.hash, skipTop: o.skipTopLevel?.source ?? null };
     },
     (r) => {
-      for (const f of parseReply(r.out)) {
-        files.push(f);
-        if (f.facts.sha256 !== undefined) bytes += sizeOf(f.facts.stat);
-      }
+      replies.push(r.out);
       queue.push(...r.subdirs);
+      bytes += r.bytes;
       if (o.hash) o.onBytes?.(bytes);
     },
   );
-  return files;
+  return new ScannedTree(replies, bytes);
 }
 
 const BATCH = 128;
@@ -319,10 +345,11 @@ export async function inspectFiles(paths: readonly string[], o: ScanOptions): Pr
       return { op: 'inspect', start, paths: paths.slice(start, next), hash: o.hash };
     },
     (r) => {
-      parseReply(r.out).forEach(({ facts: f }, i) => {
-        results[r.start + i] = f;
-        if (f.sha256 !== undefined) bytes += sizeOf(f.stat);
+      let i = r.start;
+      eachOfReply(r.out, (_rel, kind, stat, extra) => {
+        results[i++] = factsOf(kind, stat, extra);
       });
+      bytes += r.bytes;
       if (o.hash) o.onBytes?.(bytes);
     },
   );

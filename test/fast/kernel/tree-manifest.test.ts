@@ -6,7 +6,7 @@ import { RebootlessError } from '../../../src/errors/index.js';
 import type { KernelWorkspace } from '../../../src/kernel/manifest.js';
 import { entryOfLine, lineOf, parseTreeManifest, recordTree, serializeTreeManifest, TREE_MANIFEST_FILE, writeTreeManifest, type TreeManifest } from '../../../src/kernel/tree-manifest.js';
 import { formatStat, parseStat, type FileFacts } from '../../../src/util/tree-scan.js';
-import { checkPath, renderTreeVerify, statVouches, treeModifiedError, verifyTree } from '../../../src/kernel/tree-verify.js';
+import { checkPath, decimalBefore, lineVouches, renderTreeVerify, statVouches, treeModifiedError, verifyTree } from '../../../src/kernel/tree-verify.js';
 
 // A small prepared tree: files in nested directories, an executable, a symlink, an empty directory.
 const FILES: Record<string, string> = {
@@ -244,34 +244,45 @@ describe('tree manifest: the pure parts', () => {
   });
 
   it('checks a path against its line: a stat as recorded vouches; a moved one asks for the content', () => {
-    expect(checkPath('a', line, found(), 2000n)).toEqual({ changed: false, reread: false });
+    expect(checkPath('a', line, found(), '2000')).toEqual({ changed: false, reread: false });
     // written as recording began: not trusted
-    expect(checkPath('a', line, found(), 1000n)).toEqual({ changed: false, reread: true });
-    expect(checkPath('a', line, found({ mtimeNs: '1001' }), 2000n)).toEqual({ changed: false, reread: true });
-    expect(checkPath('a', line, found({ ino: '8' }), 2000n)).toEqual({ changed: false, reread: true });
+    expect(checkPath('a', line, found(), '1000')).toEqual({ changed: false, reread: true });
+    expect(checkPath('a', line, found({ mtimeNs: '1001' }), '2000')).toEqual({ changed: false, reread: true });
+    expect(checkPath('a', line, found({ ino: '8' }), '2000')).toEqual({ changed: false, reread: true });
     // another size is another content, without reading it
-    expect(checkPath('a', line, found({ size: 4 }), 2000n)).toEqual({ changed: true, reread: false });
+    expect(checkPath('a', line, found({ size: 4 }), '2000')).toEqual({ changed: true, reread: false });
     // hashed: the hash decides
-    expect(checkPath('a', line, found({ mtimeNs: '5' }, 'a'.repeat(64)), 2000n)).toEqual({ changed: false, reread: false });
-    expect(checkPath('a', line, found({}, 'b'.repeat(64)), 2000n)).toEqual({ changed: true, reread: false });
+    expect(checkPath('a', line, found({ mtimeNs: '5' }, 'a'.repeat(64)), '2000')).toEqual({ changed: false, reread: false });
+    expect(checkPath('a', line, found({}, 'b'.repeat(64)), '2000')).toEqual({ changed: true, reread: false });
     // the mode alone: the rest of the stat still vouches for the content
-    expect(checkPath('a', line, found({ mode: 0o4755 }), 2000n)).toEqual({ changed: false, reread: false, mode: { path: 'a', recorded: '0644', found: '4755' } });
-    expect(checkPath('a', line, { kind: 'symlink', stat: stat, target: 'b' }, 2000n)).toEqual({ changed: true, reread: false });
+    expect(checkPath('a', line, found({ mode: 0o4755 }), '2000')).toEqual({ changed: false, reread: false, mode: { path: 'a', recorded: '0644', found: '4755' } });
+    expect(checkPath('a', line, { kind: 'symlink', stat: stat, target: 'b' }, '2000')).toEqual({ changed: true, reread: false });
   });
 
   it('checks a symlink by its target', () => {
     const link = lineOf({ path: 'l', kind: 'symlink', target: '../x' });
-    expect(checkPath('l', link, { kind: 'symlink', stat: '777\t4\t1\t2', target: '../x' }, 0n)).toEqual({ changed: false, reread: false });
-    expect(checkPath('l', link, { kind: 'symlink', stat: '777\t4\t1\t2', target: '../y' }, 0n)).toEqual({ changed: true, reread: false });
-    expect(checkPath('l', link, found(), 0n)).toEqual({ changed: true, reread: false });
+    expect(checkPath('l', link, { kind: 'symlink', stat: '777\t4\t1\t2', target: '../x' }, '0')).toEqual({ changed: false, reread: false });
+    expect(checkPath('l', link, { kind: 'symlink', stat: '777\t4\t1\t2', target: '../y' }, '0')).toEqual({ changed: true, reread: false });
+    expect(checkPath('l', link, found(), '0')).toEqual({ changed: true, reread: false });
+  });
+
+  it('vouches for a line from the stat alone, comparing nanosecond times as decimals', () => {
+    expect(lineVouches(line, stat, '2000')).toBe(true);
+    expect(lineVouches(line, stat, '1000')).toBe(false);
+    expect(lineVouches(line, stat, '999')).toBe(false);
+    expect(lineVouches(line, stat, '10000')).toBe(true);
+    expect(lineVouches(line, formatStat({ ...file, ino: '70' }), '2000')).toBe(false);
+    expect(lineVouches(line, formatStat({ ...file, mode: 0o755 }), '2000')).toBe(false);
+    expect(lineVouches(lineOf({ path: 'l', kind: 'symlink', target: stat }), stat, '2000')).toBe(false);
+    expect([decimalBefore('999', '1000'), decimalBefore('1000', '999'), decimalBefore('1000', '1001'), decimalBefore('1000', '1000')]).toEqual([true, false, true, false]);
   });
 
   it('trusts a stat only when size, mtime and inode match and the file was not written as recording began', () => {
     const st = { mode: 0o644, size: 3, mtimeNs: '1000', ino: '7' };
-    expect(statVouches(st, st, 2000n)).toBe(true);
-    expect(statVouches(st, { ...st, mtimeNs: '1001' }, 2000n)).toBe(false);
-    expect(statVouches(st, { ...st, ino: '8' }, 2000n)).toBe(false);
-    expect(statVouches(st, { ...st, size: 4 }, 2000n)).toBe(false);
-    expect(statVouches(st, st, 1000n)).toBe(false);
+    expect(statVouches(st, st, '2000')).toBe(true);
+    expect(statVouches(st, { ...st, mtimeNs: '1001' }, '2000')).toBe(false);
+    expect(statVouches(st, { ...st, ino: '8' }, '2000')).toBe(false);
+    expect(statVouches(st, { ...st, size: 4 }, '2000')).toBe(false);
+    expect(statVouches(st, st, '1000')).toBe(false);
   });
 });
