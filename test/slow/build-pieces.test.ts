@@ -6,6 +6,7 @@ import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../src/elf/constants.js';
 import type { ElfSymbol } from '../../src/elf/model.js';
 import { compileSource, unitRecord, unitRecords, workspaceCompiler } from '../../src/kbuild/compile.js';
 import { ownerOfCommand } from '../../src/kbuild/owner.js';
+import { isRebootlessError, type RebootlessError } from '../../src/errors/index.js';
 import { linkModule } from '../../src/kbuild/link.js';
 import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../../src/kbuild/records.js';
 import { findSymtab } from '../../src/elf/edit.js';
@@ -89,5 +90,16 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     const descent = await unitRecords({ ...uncached, cacheDir }, objects);
     expect(existsSync(path.join(cacheDir, 'kbuild-environment.json'))).toBe(true);
     expect(descent.map((r) => r.record)).toEqual(full.map((r) => r.record));
+  });
+
+  it('a patched source that does not compile is BUILD_COMPILE_FAILED, the compiler naming the file as the tree does', async () => {
+    const cc = workspaceCompiler(await defaultWorkspace());
+    const text = readFileSync(path.join(cc.tree, 'fs/proc/cmdline.c'), 'utf8').replace("seq_putc(m, '\\n');", "seq_putc(m, '\\n') oops;");
+    const e = await compileSource(cc, 'fs/proc/cmdline.c', path.join(work, 'broken'), text).then(() => undefined, (x: unknown) => x);
+    expect(isRebootlessError(e) && e.code).toBe('BUILD_COMPILE_FAILED');
+    const d = (e as RebootlessError<'BUILD_COMPILE_FAILED'>).data;
+    expect(d.variant).toBe('patched');
+    expect(d.output).toMatch(/^fs\/proc\/cmdline\.c:\d+:\d+: error:/m);
+    expect(d.output).not.toContain(work);
   });
 });
