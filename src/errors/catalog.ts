@@ -14,7 +14,7 @@ export { EXIT };
 
 /** The commands that make a workspace again, its content manifest with it (there is no refetch flag: remove it first). */
 const remake = (d: { name: string; registered: boolean; workspace: string; tree: string }): string =>
-  `rm -r ${d.workspace} && rebootless kernel ${d.registered ? `add ${d.name} --build-dir ${d.tree}` : `fetch ${d.name}`}`;
+  `rm -r ${d.workspace} && rebootless kernel ${d.registered ? `add ${d.name} --build-dir ${d.tree} (with the --vmlinuz and --modules it had, if any)` : `fetch ${d.name}`}`;
 
 const coreCatalog: CatalogPart<CoreErrorData> = {
   USAGE: {

@@ -249,9 +249,11 @@ export function treeModifiedError(r: TreeVerifyReport): RebootlessError<'TREE_MO
   });
 }
 
-/** The human line of `kernel verify` for a tree as recorded (a modified one is TREE_MODIFIED's message). */
+/** The human line of `kernel verify` (the paths that differ are TREE_MODIFIED's message, thrown beside it). */
 export function renderTreeVerify(r: TreeVerifyReport): string {
-  if (!r.ok) return `${treeModifiedError(r).message}\n`;
   const how = r.full ? `every file read (${r.hashed})` : `quick: sizes, mtimes and inodes, ${r.hashed} file(s) read; --full reads every file`;
-  return `${r.name}: ${r.tree} is as recorded ${r.recordedAt}: ${r.files} files, ${r.symlinks} symlinks (${how}) in ${formatDuration(r.ms)}\n`;
+  const verdict = r.ok
+    ? 'as recorded'
+    : `NOT as recorded: ${r.changed.count} changed, ${r.added.count} added, ${r.removed.count} removed, ${r.modeChanged.count} with another mode`;
+  return `${r.name}: ${r.tree} is ${verdict} (${r.recordedAt}): ${r.files} files, ${r.symlinks} symlinks (${how}) in ${formatDuration(r.ms)}\n`;
 }

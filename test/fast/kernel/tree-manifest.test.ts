@@ -142,7 +142,7 @@ describe('tree manifest: verify', () => {
     expect(differences(quick)).toEqual(NONE);
     const full = await verifyTree(ws, { full: true });
     expect(full).toMatchObject({ ok: true, full: true, hashed: 6 });
-    expect(renderTreeVerify(quick)).toMatch(/is as recorded .*: 6 files, 1 symlinks \(quick/);
+    expect(renderTreeVerify(quick)).toMatch(/ is as recorded \(.*\): 6 files, 1 symlinks \(quick/);
   });
 
   it('finds a byte changed without changing the size (the new mtime makes the quick pass read it)', async () => {
@@ -212,7 +212,7 @@ describe('tree manifest: verify', () => {
     expect(e.message).toContain('  added    fs/a.o\n');
     expect(e.message).toContain('… and 1 more added');
     expect(e.hint).toContain(`rm -r ${path.dirname(ws.treeManifest as string)} && rebootless kernel fetch`);
-    expect(renderTreeVerify(r)).toBe(`${e.message}\n`);
+    expect(renderTreeVerify(r)).toMatch(/ is NOT as recorded: 0 changed, 3 added, 0 removed, 0 with another mode \(.*\): 9 files, 1 symlinks/);
   });
 
   it('a registered build directory is re-registered, not fetched, in the hint', async () => {
