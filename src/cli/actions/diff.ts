@@ -1,6 +1,7 @@
 import { diffObjects, type DiffResult, type FunctionDiff } from '../../diff/index.js';
-import { EXIT } from '../../errors/index.js';
+import { EXIT, RebootlessError } from '../../errors/index.js';
 import { readElfFile } from '../../elf/files.js';
+import type { ElfFile } from '../../elf/model.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 
@@ -43,16 +44,36 @@ export function exitFor(r: DiffResult): number {
   return r.verdict === 'patchable' ? EXIT.ok : r.verdict === 'no-change' ? EXIT.noChange : EXIT.unpatchable;
 }
 
+const SEVERITY: Record<DiffResult['verdict'], number> = { patchable: 0, 'no-change': 1, unpatchable: 2 };
+
+/** The exit code of several pairs: the worst verdict's (unpatchable, then no change, then patchable). */
+export function worstExit(results: readonly DiffResult[]): number {
+  const worst = results.reduce<DiffResult | undefined>((w, r) => (!w || SEVERITY[r.verdict] > SEVERITY[w.verdict] ? r : w), undefined);
+  return worst ? exitFor(worst) : EXIT.ok;
+}
+
 export interface DiffFlags {
   module?: boolean;
   json?: boolean;
 }
 
-/** `rebootless diff ORIG PATCHED`. */
-export async function diff(ctx: CliContext, setExit: SetExit, origPath: string, patchedPath: string, opts: DiffFlags): Promise<void> {
-  const [orig, patched] = await Promise.all([readElfFile(origPath), readElfFile(patchedPath)]);
-  const r = diffObjects(orig, patched, { ...(opts.module ? { module: true } : {}) });
-  if (opts.json) printJson(ctx.io.stdout, r);
-  else ctx.io.stdout.write(renderDiff(r));
-  setExit(exitFor(r));
+/** `rebootless diff ORIG PATCHED [ORIG PATCHED ...]`: each pair in turn, in this one process. */
+export async function diff(ctx: CliContext, setExit: SetExit, paths: string[], opts: DiffFlags): Promise<void> {
+  if (paths.length % 2 !== 0) throw new RebootlessError('USAGE', { detail: `objects come in pairs, ORIG PATCHED: ${paths.at(-1)} has no patched twin` });
+  const read = (i: number): Promise<[ElfFile, ElfFile]> => Promise.all([readElfFile(paths[i] as string), readElfFile(paths[i + 1] as string)]);
+  const results: DiffResult[] = [];
+  let next = read(0);
+  for (let i = 0; i < paths.length; i += 2) {
+    const [orig, patched] = await next;
+    // the next pair is read while this one is diffed (a failed read is reported when its turn comes)
+    if (i + 2 < paths.length) {
+      next = read(i + 2);
+      next.catch(() => undefined);
+    }
+    const r = diffObjects(orig, patched, { ...(opts.module ? { module: true } : {}) });
+    results.push(r);
+    if (!opts.json) ctx.io.stdout.write(renderDiff(r));
+  }
+  if (opts.json) printJson(ctx.io.stdout, results.length === 1 ? results[0] : { diffs: results });
+  setExit(worstExit(results));
 }

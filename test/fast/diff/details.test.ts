@@ -317,6 +317,24 @@ describe('rebootless diff (CLI)', () => {
     }
   });
 
+  it('several pairs in one run: each result in turn, the exit code the worst verdict', async () => {
+    const patchable = diffPair('simple-change').pair;
+    const noChange = diffPair('line-shift').pair;
+    const unpatchable = diffPair('data-initializer').pair;
+    const one = async (p: typeof patchable) => cli(['diff', p.origPath, p.patchedPath]);
+    const both = await cli(['diff', patchable.origPath, patchable.patchedPath, noChange.origPath, noChange.patchedPath]);
+    expect(both.stdout).toBe((await one(patchable)).stdout + (await one(noChange)).stdout);
+    expect(both.code).toBe(3);
+    const three = await cli(['diff', noChange.origPath, noChange.patchedPath, unpatchable.origPath, unpatchable.patchedPath, patchable.origPath, patchable.patchedPath]);
+    expect(three.code).toBe(2);
+    const json = await cli(['diff', '--json', patchable.origPath, patchable.patchedPath, noChange.origPath, noChange.patchedPath]);
+    expect(JSON.parse(json.stdout)).toEqual({ diffs: [patchable, noChange].map((p) => JSON.parse(JSON.stringify(diffObjects(p.orig, p.patched))) as DiffResult) });
+    expect(json.code).toBe(3);
+    const odd = await cli(['diff', patchable.origPath, patchable.patchedPath, noChange.origPath]);
+    expect(odd.code).toBe(64);
+    expect(odd.stderr).toContain('pairs');
+  });
+
   it('usage errors exit 64; an unreadable object exits 1 with a message', async () => {
     const { pair } = diffPair('simple-change');
     expect((await cli(['diff', pair.origPath])).code).toBe(64);
