@@ -1,14 +1,16 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffObjects, type DiffResult } from '../src/diff/index.js';
+import { readElfFile } from '../src/elf/files.js';
 import { parseElf } from '../src/elf/parse.js';
 import { compileSource, workspaceCompiler } from '../src/kbuild/compile.js';
 import { cacheRoot } from '../src/kernel/cache.js';
 import { fetchRelease } from '../src/kernel/fetch.js';
 import { formatBytes, formatDuration, silentProgress } from '../src/util/progress.js';
+import { KPATCH_UNIT_DIR, kpatchUnitPairs } from '../test/helpers/kpatch-unit.js';
 
 // Issue 5: time and peak memory to diff the largest TU pair of fs/ — fs/namei.o
 // against the same file with a one-line change, both compiled with kbuild's
@@ -20,6 +22,8 @@ const SOURCE = 'fs/namei.c';
 const OBJECT = 'fs/namei.o';
 const ROUNDS = 5;
 const SELF = fileURLToPath(import.meta.url);
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 interface ChildReport {
   baselineRss: number;
@@ -95,6 +99,49 @@ export async function benchDiff(): Promise<void> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+// Issue 14: kpatch's create-diff-object takes 1.87 s for its 55 unit object pairs
+// (test/fixtures/kpatch-unit), 34 ms a pair. Here: every pair read, parsed and diffed
+// in this process (a first pass, then WARM_PASSES more; a pair's figure is its median
+// over those), and `rebootless diff` given all 55 pairs in one process, CLI_RUNS times
+// (from dist/: npm run build first), with its start included.
+const KPATCH_TOTAL_MS = 1870;
+const KPATCH_PAIR_MS = 34;
+const WARM_PASSES = 3;
+const CLI_RUNS = 5;
+
+export async function benchKpatchUnits(): Promise<void> {
+  const pairs = kpatchUnitPairs();
+  const at = (f: string): string => path.join(KPATCH_UNIT_DIR, f);
+  const perPair = pairs.map((): number[] => []);
+  const passes: number[] = [];
+  for (let pass = 0; pass <= WARM_PASSES; pass++) {
+    const t0 = performance.now();
+    for (const [k, p] of pairs.entries()) {
+      const t = performance.now();
+      const [orig, patched] = await Promise.all([readElfFile(at(p.orig)), readElfFile(at(p.patched))]);
+      diffObjects(orig, patched);
+      if (pass > 0) perPair[k]!.push(performance.now() - t);
+    }
+    passes.push(performance.now() - t0);
+  }
+  const warm = perPair.map(median);
+  const slowest = [...warm.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, ms]) => `${pairs[k]!.name} ${formatDuration(ms)}`);
+  console.log(`kpatch unit pairs (${pairs.length}), read + parse + diff in one process:`);
+  console.log(`  first pass ${formatDuration(passes[0]!)}, later passes median ${formatDuration(median(passes.slice(1)))}  [kpatch ${formatDuration(KPATCH_TOTAL_MS)}]`);
+  console.log(`  per pair: median ${formatDuration(median(warm))}  [kpatch ${KPATCH_PAIR_MS}ms], max ${formatDuration(Math.max(...warm))} (slowest: ${slowest.join(', ')})`);
+
+  const main = path.resolve('dist/cli/main.js');
+  const args = [main, 'diff', ...pairs.flatMap((p) => [at(p.orig), at(p.patched)])];
+  const runs: number[] = [];
+  for (let i = 0; i < CLI_RUNS; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    runs.push(performance.now() - t);
+    if (r.status !== 2) throw new Error(`rebootless diff over the kpatch pairs: exit ${r.status} (2 expected: some pairs are unpatchable)\n${r.stderr}`);
+  }
+  console.log(`  rebootless diff with all ${pairs.length} pairs, one process: median ${formatDuration(median(runs))} of ${CLI_RUNS}, min ${formatDuration(Math.min(...runs))}  [kpatch ${formatDuration(KPATCH_TOTAL_MS)}]`);
 }
 
 if (process.argv[1] === SELF) {

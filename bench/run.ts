@@ -2,7 +2,8 @@
 import { benchKernelFetch } from './kernel-fetch.js';
 import { benchVm } from './vm.js';
 import { benchBuild } from './build.js';
-import { benchDiff } from './diff.js';
+import { benchCli } from './cli.js';
+import { benchDiff, benchKpatchUnits } from './diff.js';
 import { benchElf, benchElfFuzz, benchStringTable } from './elf.js';
 import { benchApply } from './apply.js';
 import { benchKernels } from './kernels.js';
@@ -13,7 +14,9 @@ const benches: [string, () => Promise<void>][] = [
   ['elf', benchElf],
   ['elf strings', benchStringTable],
   ['elf fuzz', benchElfFuzz],
+  ['cli', benchCli],
   ['diff', benchDiff],
+  ['diff kpatch-units', benchKpatchUnits],
   ['build', benchBuild],
   ['apply', benchApply],
   ['kernels', benchKernels],

@@ -1,37 +1,17 @@
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffObjects } from '../../../src/diff/index.js';
 import { readElfFile } from '../../../src/elf/files.js';
 import { KPATCH_UNIT, KPATCH_UNIT_PAIRS } from '../../fixtures/kpatch-unit/expectations.js';
-import { REPO } from '../../helpers/run-cli.js';
+import { KPATCH_UNIT_DIR, kpatchUnitPairs } from '../../helpers/kpatch-unit.js';
 
 // kpatch's unit test objects (test/fixtures/kpatch-unit, real kernel objects compiled by
 // kpatch's authors): every pair gets kpatch's verdict and the same changed and new functions,
 // unless the table says why rebootless answers otherwise.
 
-const DIR = path.join(REPO, 'test/fixtures/kpatch-unit/x86_64');
+const DIR = KPATCH_UNIT_DIR;
 
-interface Pair {
-  name: string;
-  orig: string;
-  patched: string;
-}
-
-/** `NAME.ORIG.o` with `NAME.PATCHED.o` or `NAME.PATCHED.FAIL.o` (`NAME.NOSTRIP.*` keeps debug info). */
-function pairs(): Pair[] {
-  const files = new Set(readdirSync(DIR));
-  return [...files]
-    .filter((f) => f.endsWith('.ORIG.o'))
-    .sort()
-    .map((orig) => {
-      const stem = orig.slice(0, -'.ORIG.o'.length);
-      const patched = [`${stem}.PATCHED.o`, `${stem}.PATCHED.FAIL.o`].find((f) => files.has(f)) ?? `${stem}.PATCHED.o`;
-      return { name: stem.replace(/\.NOSTRIP$/, ''), orig, patched };
-    });
-}
-
-const PAIRS = pairs();
+const PAIRS = kpatchUnitPairs();
 
 describe('kpatch unit objects', () => {
   it(`finds all ${KPATCH_UNIT_PAIRS} pairs, each with an expectation`, () => {
