@@ -1,5 +1,5 @@
 import { decodeInstructions, immediateArgument, writesArgument, type Instruction } from '../arch/x86_64/instructions.js';
-import { findSymbolAt } from '../arch/x86_64/rela-target.js';
+import { findSymbolAt, instructionsIn } from '../arch/x86_64/rela-target.js';
 import { maskRelocatedBytes, relocationType } from '../arch/x86_64/relocations.js';
 import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
@@ -97,6 +97,8 @@ interface Code {
   insns: Instruction[];
   /** relocations by offset relative to the function start */
   relas: ElfRela[];
+  /** each instruction's relocations, in `relas` order */
+  relasByInsn: Map<Instruction, ElfRela[]>;
   start: bigint;
 }
 
@@ -105,17 +107,44 @@ export function codeOf(fn: ElfSymbol, side: Side): Code {
   const start = fn.value;
   const bytes = sec.type === SHT_NOBITS ? new Uint8Array(fn.size) : sec.data.subarray(Number(start), Number(start) + fn.size);
   const relas = side.idx.findRelasInRange(sec, start, start + BigInt(fn.size));
-  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns: decodeInstructions(bytes, { text: false }), relas, start };
+  const insns = sec.type === SHT_NOBITS ? decodeInstructions(bytes, { text: false }) : instructionsIn(side.idx, sec, start, start + BigInt(fn.size));
+  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns, relas, relasByInsn: relasByInstruction(insns, relas, start), start };
 }
 
-function relasIn(code: Code, insn: Instruction): ElfRela[] {
-  const lo = code.start + BigInt(insn.offset);
-  const hi = lo + BigInt(insn.length);
-  return code.relas.filter((r) => r.offset >= lo && r.offset < hi);
+/** Relocations sorted by offset fall in runs, one per instruction: one walk over both lists (instructions without any are left out). */
+function relasByInstruction(insns: readonly Instruction[], relas: readonly ElfRela[], start: bigint): Map<Instruction, ElfRela[]> {
+  const out = new Map<Instruction, ElfRela[]>();
+  let j = 0;
+  for (const insn of insns) {
+    if (j >= relas.length) break;
+    const lo = start + BigInt(insn.offset);
+    const hi = lo + BigInt(insn.length);
+    while (j < relas.length && (relas[j] as ElfRela).offset < lo) j++;
+    let k = j;
+    while (k < relas.length && (relas[k] as ElfRela).offset < hi) k++;
+    if (k > j) out.set(insn, relas.slice(j, k));
+  }
+  return out;
+}
+
+const NO_RELAS: readonly ElfRela[] = [];
+
+function relasIn(code: Code, insn: Instruction): readonly ElfRela[] {
+  return code.relasByInsn.get(insn) ?? NO_RELAS;
+}
+
+/** a[at, at + length) and b[bt, bt + length) hold the same bytes. */
+function sameRange(a: Uint8Array, at: number, b: Uint8Array, bt: number, length: number): boolean {
+  if (at + length > a.length || bt + length > b.length) return sameBytes(a.subarray(at, at + length), b.subarray(bt, bt + length));
+  for (let i = 0; i < length; i++) if (a[at + i] !== b[bt + i]) return false;
+  return true;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+  if (a.length !== b.length) return false;
+  if (a.length > 64) return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function insnIdentity(code: Code, insn: Instruction, side: Side): string[] {
@@ -233,8 +262,9 @@ export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, pat
     const b = pc.insns[i] as Instruction;
     const same =
       a.length === b.length &&
-      sameBytes(oc.masked.subarray(a.offset, a.offset + a.length), pc.masked.subarray(b.offset, b.offset + b.length)) &&
-      insnIdentity(oc, a, origSide).join('|') === insnIdentity(pc, b, patchedSide).join('|');
+      sameRange(oc.masked, a.offset, pc.masked, b.offset, a.length) &&
+      // no relocation on either side: nothing more to compare (most instructions)
+      ((relasIn(oc, a).length === 0 && relasIn(pc, b).length === 0) || insnIdentity(oc, a, origSide).join('|') === insnIdentity(pc, b, patchedSide).join('|'));
     if (same) continue;
     if (a.length === b.length && relasIn(oc, a).length === 0 && relasIn(pc, b).length === 0 && isLineArgument(oc, pc, i, patchedSide)) {
       lineOnly++;

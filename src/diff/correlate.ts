@@ -1,5 +1,5 @@
 import { findRelaTarget } from '../arch/x86_64/rela-target.js';
-import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
+import { STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
 import { findSymtab } from '../elf/edit.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
@@ -51,12 +51,49 @@ export function resolveRelaTarget(r: ElfRela, idx: ElfIndex, base?: ElfSection):
   return findRelaTarget(idx, r, base).symbol;
 }
 
-/** Symbols a function's relocations point at. */
-export function referencedSymbols(fn: ElfSymbol, idx: ElfIndex): ElfSymbol[] {
-  const sec = fn.section;
-  if (!sec) return [];
-  const start = fn.value;
-  return idx.findRelasInRange(sec, start, start + BigInt(Math.max(1, fn.size))).map((r) => resolveRelaTarget(r, idx, sec));
+/**
+ * The local data objects (static variables) each function refers to, in relocation order, worked
+ * out once per function: what pairs static locals. A reference through a section symbol is
+ * resolved only when that section holds a local object (resolving means decoding the code).
+ */
+function localObjectReferences(idx: ElfIndex): (fn: ElfSymbol) => ElfSymbol[] {
+  const holders = new Set<ElfSection>();
+  for (const s of findSymtab(idx.file)?.symbols ?? []) if (isLocalObject(s) && s.section) holders.add(s.section);
+  const known = new Map<ElfSymbol, ElfSymbol[]>();
+  return (fn) => {
+    let refs = known.get(fn);
+    if (refs) return refs;
+    refs = [];
+    const sec = fn.section;
+    if (sec) {
+      for (const r of idx.findRelasInRange(sec, fn.value, fn.value + BigInt(Math.max(1, fn.size)))) {
+        const sym = r.symbol;
+        // what resolveRelaTarget would answer: the symbol itself, or the one at the place a section symbol means
+        const throughSection = sym.section && (sym.type === STT_SECTION || sym.type === STT_NOTYPE) ? sym.section : undefined;
+        if (throughSection && !holders.has(throughSection)) continue;
+        const target = throughSection ? resolveRelaTarget(r, idx, sec) : sym;
+        if (isLocalObject(target)) refs.push(target);
+      }
+    }
+    known.set(fn, refs);
+    return refs;
+  };
+}
+
+const isLocalObject = (s: ElfSymbol): boolean => s.bind === STB_LOCAL && s.type === STT_OBJECT;
+
+/** For each symbol, the functions of `symbols` that refer to it, in the order of `symbols`. */
+function functionsReferring(symbols: ElfSymbol[], refs: (fn: ElfSymbol) => ElfSymbol[]): Map<ElfSymbol, ElfSymbol[]> {
+  const users = new Map<ElfSymbol, ElfSymbol[]>();
+  for (const f of symbols) {
+    if (f.type !== STT_FUNC) continue;
+    for (const target of new Set(refs(f))) {
+      const list = users.get(target);
+      if (list) list.push(f);
+      else users.set(target, [f]);
+    }
+  }
+  return users;
 }
 
 /** Whether two symbols have identical contents, given the twins known so far. */
@@ -113,26 +150,28 @@ export function correlate(orig: ElfSymbol[], patched: ElfSymbol[], origIdx: ElfI
   // order a function refers to them (one function with several `pr_debug`
   // descriptors of one shape), then by a unique candidate
   const isFreeStatic = (s: ElfSymbol, m: Map<ElfSymbol, ElfSymbol>): boolean => staticLocal(s) && !m.has(s) && usable(s);
+  const origRefs = localObjectReferences(origIdx);
+  const patchedRefs = localObjectReferences(patchedIdx);
   for (const [of, pf] of [...t.forward].filter(([x]) => x.type === STT_FUNC)) {
-    const oRefs = unique(referencedSymbols(of, origIdx).filter((r) => isFreeStatic(r, t.forward)));
-    const pRefs = unique(referencedSymbols(pf, patchedIdx).filter((r) => isFreeStatic(r, t.backward)));
+    const oRefs = unique(origRefs(of).filter((r) => isFreeStatic(r, t.forward)));
+    const pRefs = unique(patchedRefs(pf).filter((r) => isFreeStatic(r, t.backward)));
     for (const shape of new Set(pRefs.map((r) => nameShape(r.name)))) {
       const os = oRefs.filter((r) => nameShape(r.name) === shape && !t.forward.has(r));
       const ps = pRefs.filter((r) => nameShape(r.name) === shape && !t.backward.has(r));
       if (os.length === ps.length && os.length > 1) os.forEach((o1, i) => link(t, o1, ps[i] as ElfSymbol));
     }
   }
+  let usersOf: Map<ElfSymbol, ElfSymbol[]> | undefined; // made when first needed
   for (let round = 0; round < 3; round++) {
     let progress = false;
     for (const ps of free(p, t.backward)) {
       if (ps.bind !== STB_LOCAL || ps.type !== STT_OBJECT) continue;
       const shape = nameShape(ps.name);
-      const users = patched.filter((f) => f.type === STT_FUNC && referencedSymbols(f, patchedIdx).includes(ps));
       const candidates = new Set<ElfSymbol>();
-      for (const u of users) {
+      for (const u of (usersOf ??= functionsReferring(patched, patchedRefs)).get(ps) ?? []) {
         const twin = t.backward.get(u);
         if (!twin) continue;
-        for (const r of referencedSymbols(twin, origIdx)) {
+        for (const r of origRefs(twin)) {
           if (r.type === STT_OBJECT && r.bind === STB_LOCAL && nameShape(r.name) === shape && !t.forward.has(r) && usable(r)) candidates.add(r);
         }
       }

@@ -1,3 +1,4 @@
+import { shareDecodedCode } from '../arch/x86_64/rela-target.js';
 import { SHT_STRTAB, SHT_SYMTAB, STT_FUNC } from '../elf/constants.js';
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfFile } from '../elf/model.js';
@@ -30,6 +31,7 @@ export { hasFentry } from './sections.js';
 export function diffObjects(orig: ElfFile, patched: ElfFile, options: DiffOptions = {}): DiffResult {
   const oi = buildIndex(orig);
   const pi = buildIndex(patched);
+  shareDecodedCode(oi, pi);
   const twins = correlate(elements(orig), elements(patched), oi, pi, (o, p, t) =>
     o.type === STT_FUNC && p.type === STT_FUNC && o.size === p.size && compareFunctions(o, p, { role: 'orig', idx: oi, twins: t }, { role: 'patched', idx: pi, twins: t }).same,
   );

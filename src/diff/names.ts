@@ -3,6 +3,8 @@ import type { ElfSymbol } from '../elf/model.js';
 
 // Names the compiler makes, and statics the kernel's macros make.
 
+const UNIQUE_ID = '__UNIQUE_ID_';
+
 /**
  * A name with compiler numbering removed: `foo.constprop.3.isra.0` →
  * `foo.constprop.N.isra.N`, `count.12` → `count.N`, `__UNIQUE_ID_ddebug451` →
@@ -10,13 +12,16 @@ import type { ElfSymbol } from '../elf/model.js';
  * symbols with the same shape are candidate twins.
  */
 export function nameShape(name: string): string {
+  if (!name.includes('.') && !name.startsWith(UNIQUE_ID)) return name; // most names: nothing to remove
   const [head = '', ...rest] = name.split('.');
   return [head.replace(/^(__UNIQUE_ID_.*?)\d+$/, '$1N'), ...rest.map((c) => (/^\d+$/.test(c) ? 'N' : c))].join('.');
 }
 
 /** The source-level name: `foo.constprop.0` → `foo`, `count.12` → `count`, `__UNIQUE_ID_ddebug1130.186` → `__UNIQUE_ID_ddebug`. */
 export function baseName(name: string): string {
-  return (name.split('.')[0] ?? name).replace(/^(__UNIQUE_ID_.*?)\d+$/, '$1');
+  const dot = name.indexOf('.');
+  const head = dot < 0 ? name : name.slice(0, dot);
+  return head.startsWith(UNIQUE_ID) ? head.replace(/^(__UNIQUE_ID_.*?)\d+$/, '$1') : head;
 }
 
 /** `.cold` or `.part.N` pieces split off a function by the compiler. */
@@ -43,8 +48,9 @@ export function specialStaticName(sym: ElfSymbol): string | undefined {
   if (/^\.data\.?\.once$|^\.data\.?\.once\.|^__dyndbg|^__verbose$/.test(sec)) return baseName(sym.name);
   // gcc names a function's static `var.N`; clang names it `function.var`, `function.var.N` when there are several
   if (SPECIAL_STATICS.has(baseName(sym.name)) && /(\.\d+)$/.test(sym.name)) return baseName(sym.name);
+  if (sym.bind !== STB_LOCAL || sym.type !== STT_OBJECT) return undefined;
   const clang = /^[^.]+\.([^.]+)(\.\d+)?$/.exec(sym.name)?.[1];
-  if (clang && SPECIAL_STATICS.has(clang) && sym.bind === STB_LOCAL && sym.type === STT_OBJECT) return clang;
+  if (clang && SPECIAL_STATICS.has(clang)) return clang;
   return undefined;
 }
 

@@ -60,9 +60,19 @@ export function specialSection(name: string): SpecialSection | undefined {
  * period of the section's relocation pattern (every entry has its pointer
  * fields at the same offsets), so no struct size is hard-coded and a kernel
  * whose structs differ is read right. Parallel tables divide by the count of
- * their partner's entries.
+ * their partner's entries. Computed once per section and index.
  */
 export function entrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): number | undefined {
+  let sizes = entrySizes.get(idx);
+  if (!sizes) entrySizes.set(idx, (sizes = new Map()));
+  if (!sizes.has(section)) sizes.set(section, computeEntrySize(file, idx, section));
+  return sizes.get(section);
+}
+
+// an index is a snapshot of its file (lookup.ts): what is derived from it lives as long as it does
+const entrySizes = new WeakMap<ElfIndex, Map<ElfSection, number | undefined>>();
+
+function computeEntrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): number | undefined {
   if (section.entsize > 0) return section.entsize;
   const spec = specialSection(section.name);
   if (spec?.parallelTo) {
@@ -72,28 +82,38 @@ export function entrySize(file: ElfFile, idx: ElfIndex, section: ElfSection): nu
     const count = partner.size / partnerSize;
     return Number.isInteger(section.size / count) ? section.size / count : undefined;
   }
+  // by offset (findRelasBySection sorts them), so each entry's fields are a run of this list
   const relas = idx.findRelasBySection(section);
   if (relas.length === 0) return undefined;
   const offsets = relas.map((r) => Number(r.offset));
   // a field pointing at code and one pointing at anything else are different fields: 24-byte
   // jump entries (code, target, key: all 8-byte) do not repeat every 16 bytes
-  const kinds = new Map(relas.map((r) => [Number(r.offset), r.symbol.section && (r.symbol.section.flags & SHF_EXECINSTR) !== 0n ? 'x' : '-']));
-  const set = new Set(offsets);
+  const kinds = new Map(relas.map((r) => [Number(r.offset), Boolean(r.symbol.section && (r.symbol.section.flags & SHF_EXECINSTR) !== 0n)]));
+  const kindOf = offsets.map((o) => kinds.get(o));
   const size = section.size;
-  if (set.size === 1) return size;
+  if (new Set(offsets).size === 1) return size;
   // an entry holds at least the fields the table names (a static call site's key after its address)
   const minimum = Math.max(spec?.ownerField ?? 0, spec?.keyField ?? 0) + 4;
   for (let p = minimum; p <= size; p++) {
-    if (size % p !== 0) continue;
-    const pattern = offsets.filter((o) => o < p).map((o) => `${o}${kinds.get(o)}`).join(',');
-    let ok = true;
-    for (let base = 0; base < size && ok; base += p) {
-      const here = offsets.filter((o) => o >= base && o < base + p).map((o) => `${o - base}${kinds.get(o)}`).join(',');
-      ok = here === pattern;
-    }
-    if (ok) return p;
+    if (size % p === 0 && repeatsEvery(p, offsets, kindOf, size)) return p;
   }
   return undefined;
+}
+
+/** Whether every p-byte entry of [0, size) has the fields of the first: the same offsets within it, of the same kinds, in the same order. */
+function repeatsEvery(p: number, offsets: readonly number[], kindOf: readonly (boolean | undefined)[], size: number): boolean {
+  let first = 0;
+  while (first < offsets.length && (offsets[first] as number) < p) first++;
+  let i = 0;
+  for (let base = 0; base < size; base += p) {
+    while (i < offsets.length && (offsets[i] as number) < base) i++;
+    let k = 0;
+    for (; i < offsets.length && (offsets[i] as number) < base + p; i++, k++) {
+      if (k >= first || (offsets[i] as number) - base !== offsets[k] || kindOf[i] !== kindOf[k]) return false;
+    }
+    if (k !== first) return false;
+  }
+  return true;
 }
 
 /** Where a pointer field really points: (section, offset). */

@@ -51,10 +51,14 @@ export function decodeInstructions(code: Uint8Array, options: DecodeOptions = {}
     decoder.ip = address;
     let nextStart = 0;
     let position = 0;
+    // the decoder moves on by each instruction's length by itself: it is told where only after a cut
+    let placed = true;
     while (position < code.length) {
       while (nextStart < starts.length && (starts[nextStart] as number) <= position) nextStart++;
-      decoder.position = position;
-      decoder.ip = address + BigInt(position);
+      if (!placed) {
+        decoder.position = position;
+        decoder.ip = address + BigInt(position);
+      }
       decoder.decodeOut(insn);
       let length = insn.length;
       const limit = nextStart < starts.length ? (starts[nextStart] as number) : code.length;
@@ -63,6 +67,7 @@ export function decodeInstructions(code: Uint8Array, options: DecodeOptions = {}
       if (invalid || length <= 0) length = 1;
       if (position + length > limit) length = limit - position;
       out.push({ offset: position, length, text: formatter && !invalid ? formatter.format(insn) : invalid ? '(bad)' : '', invalid: invalid || position + insn.length > limit });
+      placed = length === insn.length;
       position += length;
     }
   } finally {

@@ -30,8 +30,30 @@ interface Span {
 
 class RelocationTargets {
   private readonly spans = new Map<ElfSection, Map<bigint, Span>>();
+  /** Decoded code by section, start and end: the differ compares the very functions whose relocations are resolved here. */
+  private readonly decoded = new Map<ElfSection, Map<bigint, Map<bigint, Instruction[]>>>();
 
   constructor(private readonly idx: ElfIndex) {}
+
+  /** The instructions of [start, end) of a section with contents (decoded without text), decoded once. */
+  instructionsIn(section: ElfSection, start: bigint, end: bigint): Instruction[] {
+    let byStart = this.decoded.get(section);
+    if (!byStart) this.decoded.set(section, (byStart = new Map()));
+    let byEnd = byStart.get(start);
+    if (!byEnd) byStart.set(start, (byEnd = new Map()));
+    let insns = byEnd.get(end);
+    if (!insns) byEnd.set(end, (insns = this.decode(section.data.subarray(Number(start), Number(end)))));
+    return insns;
+  }
+
+  private decode(code: Uint8Array): Instruction[] {
+    const shared = sharedCode.get(this.idx);
+    if (!shared) return decodeInstructions(code, { text: false });
+    const key = Buffer.from(code.buffer, code.byteOffset, code.length).toString('latin1');
+    let insns = shared.get(key);
+    if (!insns) shared.set(key, (insns = decodeInstructions(code, { text: false })));
+    return insns;
+  }
 
   /** The decoded instructions of the function covering `offset` (or of the whole section when no symbol covers it). */
   private spanAt(section: ElfSection, offset: bigint): Span {
@@ -42,8 +64,7 @@ class RelocationTargets {
     if (!bySection) this.spans.set(section, (bySection = new Map()));
     let span = bySection.get(start);
     if (!span) {
-      const bytes = section.type === SHT_NOBITS ? new Uint8Array(0) : section.data.subarray(Number(start), Number(end));
-      span = { start, insns: decodeInstructions(bytes, { text: false }) };
+      span = { start, insns: section.type === SHT_NOBITS ? decodeInstructions(new Uint8Array(0), { text: false }) : this.instructionsIn(section, start, end) };
       bySection.set(start, span);
     }
     return span;
@@ -60,7 +81,18 @@ class RelocationTargets {
     return span.start + BigInt(insn.offset + insn.length) - r.offset;
   }
 
+  /** What targetOf found, by relocation (each is asked about many times: once per comparison that meets it). */
+  private readonly targets = new Map<ElfRela, { base: ElfSection; target: RelaTarget }>();
+
   targetOf(base: ElfSection, r: ElfRela): RelaTarget {
+    const known = this.targets.get(r);
+    if (known?.base === base) return known.target;
+    const target = this.resolve(base, r);
+    this.targets.set(r, { base, target });
+    return target;
+  }
+
+  private resolve(base: ElfSection, r: ElfRela): RelaTarget {
     const sym = r.symbol;
     const adjust = this.fieldToInstructionEnd(base, r);
     if (!sym.section || (sym.type !== STT_SECTION && sym.type !== STT_NOTYPE)) {
@@ -84,10 +116,31 @@ export function findSymbolAt(idx: ElfIndex, section: ElfSection, offset: bigint)
 
 const cache = new WeakMap<ElfIndex, RelocationTargets>();
 
+/** Decoded code by its bytes, shared by indexes whose files hold much the same code. */
+const sharedCode = new WeakMap<ElfIndex, Map<string, Instruction[]>>();
+
+/**
+ * Lets two indexes share decoded code: two compilations of one source file
+ * hold mostly the same functions, and each is then decoded once.
+ */
+export function shareDecodedCode(a: ElfIndex, b: ElfIndex): void {
+  const shared = sharedCode.get(a) ?? sharedCode.get(b) ?? new Map<string, Instruction[]>();
+  sharedCode.set(a, shared);
+  sharedCode.set(b, shared);
+}
+
 function targetsFor(idx: ElfIndex): RelocationTargets {
   let t = cache.get(idx);
   if (!t) cache.set(idx, (t = new RelocationTargets(idx)));
   return t;
+}
+
+/**
+ * The instructions of [start, end) of `section` (which has contents), decoded
+ * without text once per index: what resolving relocations decodes is reused.
+ */
+export function instructionsIn(idx: ElfIndex, section: ElfSection, start: bigint, end: bigint): Instruction[] {
+  return targetsFor(idx).instructionsIn(section, start, end);
 }
 
 /** The section a relocation applies to. */
