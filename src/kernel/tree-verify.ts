@@ -5,7 +5,7 @@ import { pathExists } from '../util/fs.js';
 import { formatDuration } from '../util/progress.js';
 import { factsOf, inspectFiles, parseStat, scanTree, type FileFacts, type FileStat } from '../util/tree-scan.js';
 import type { KernelWorkspace } from './manifest.js';
-import { entryOfLine, lineOf, readTreeManifestIndex, TRANSIENT } from './tree-manifest.js';
+import { entryOfLine, isWellFormedLine, lineOf, malformedLine, readTreeManifestIndex, TRANSIENT } from './tree-manifest.js';
 
 // `kernel verify`: is a workspace's tree still byte for byte what `kernel
 // fetch` prepared (or `kernel add` registered)? The quick pass stats every
@@ -179,6 +179,7 @@ export async function verifyTree(ws: KernelWorkspace, o: TreeVerifyOptions = {})
     seen++;
     // most files of a quick pass: nothing to do
     if (kind === 'file' && extra === '' && lineVouches(line, stat, racyFrom)) return;
+    if (!isWellFormedLine(line)) throw malformedLine(manifestFile, line);
     const c = checkPath(rel, line, factsOf(kind, stat, extra), racyFrom);
     if (c.reread) reread.push({ rel, line });
     else take(rel, c);

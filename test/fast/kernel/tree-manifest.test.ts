@@ -103,12 +103,23 @@ describe('tree manifest: record', () => {
     expect(m.entries.map((e) => e.path).filter((p) => p.includes('.tmp_'))).toEqual(['fs/.tmp_789']);
   });
 
-  it('round-trips through its text, quoting paths with control characters', async () => {
+  it('round-trips through its text, quoting paths with control characters or beyond ASCII (the text is ASCII)', async () => {
     const { m } = await prepared();
-    const odd: TreeManifest = { ...m, entries: [...m.entries, { path: 'z/tab\there', kind: 'symlink', target: '"quoted\nnewline' }] };
+    const odd: TreeManifest = {
+      ...m,
+      entries: [...m.entries, { path: 'z/caf\u00e9 \u{1f600}', kind: 'symlink', target: 'x' }, { path: 'z/tab\there', kind: 'symlink', target: '"quoted\nnewline' }],
+    };
     const text = serializeTreeManifest(odd);
     expect(text.split('\n')).toHaveLength(odd.entries.length + 3);
+    expect(/^[\t\n\x20-\x7e]*$/.test(text)).toBe(true);
     expect(parseTreeManifest(text, 'f')).toEqual(odd);
+  });
+
+  it('records and verifies a path beyond ASCII', async () => {
+    const { ws, tree } = await prepared();
+    writeFileSync(path.join(tree, 'fs/caf\u00e9.c'), 'x');
+    await writeTreeManifest(ws.treeManifest as string, await recordTree(tree));
+    expect(await verifyTree(ws)).toMatchObject({ ok: true, files: 7 });
   });
 
   it.each([
@@ -221,6 +232,17 @@ describe('tree manifest: verify', () => {
     const r = await verifyTree({ ...ws, debianVersion: 'custom' });
     expect(r.registered).toBe(true);
     expect(treeModifiedError(r).hint).toContain(`rebootless kernel add ${r.name} --build-dir ${tree}`);
+  });
+
+  it('reads each line it needs in full: a malformed one is MANIFEST_INVALID when the file it describes must be checked', async () => {
+    const { ws, tree } = await prepared();
+    const file = ws.treeManifest as string;
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\t[0-9a-f]{64}\tMakefile\n/, '\tnot-a-hash\tMakefile\n'));
+    // a quick pass does not read the hash of a file whose stat vouches for it
+    expect((await verifyTree(ws)).ok).toBe(true);
+    await expect(verifyTree(ws, { full: true })).rejects.toMatchObject({ code: 'MANIFEST_INVALID', data: { path: file } });
+    utimesSync(path.join(tree, 'Makefile'), new Date(), new Date());
+    await expect(verifyTree(ws)).rejects.toMatchObject({ code: 'MANIFEST_INVALID', message: expect.stringContaining('malformed file entry') });
   });
 
   it('a workspace without a content manifest is TREE_MANIFEST_MISSING', async () => {
