@@ -71,7 +71,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       }),
     );
     const linked = await stage('post-link', () => postLink({ ko, placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
-    await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace));
+    await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux }));
     return {
       release: o.workspace.release,
       module: moduleName,
@@ -82,6 +82,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       ...(o.keepWorkdir ? { workdir: work } : {}),
     };
   } finally {
+    await kernel.then((k) => k.vmlinux.close(), () => undefined);
     if (keepWork) await keepWorkDir(work);
     else await removePath(work);
   }

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { findSymtab, modinfoOf, modinfoValue, parseElf, parseLivepatchSymbolName, readKlpTables, type ElfFile } from '../elf/index.js';
-import { openElfSymbols, readElfFile, writeElfBytes } from '../elf/files.js';
+import { openElfSymbols, readElfFile, writeElfBytes, type OpenElf } from '../elf/files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { findModuleFile } from '../kernel/module-files.js';
 import { readSymvers } from '../kernel/symvers.js';
@@ -36,11 +36,16 @@ function objectsNamed(file: ElfFile, tables: ReturnType<typeof readKlpTables>): 
   return [...names];
 }
 
-export async function verifyModule(file: ElfFile, ws: KernelWorkspace): Promise<VerifyReport> {
+/** What a build has read already and lends to verify: vmlinux opened (its symbol table parsed; verify does not close it). */
+export interface VerifyInputs {
+  vmlinux?: OpenElf;
+}
+
+export async function verifyModule(file: ElfFile, ws: KernelWorkspace, inputs: VerifyInputs = {}): Promise<VerifyReport> {
   const t0 = Date.now();
   const tables = readKlpTables(file);
   const exports = await readSymvers(ws.moduleSymvers);
-  const vmlinux = await openElfSymbols(ws.vmlinux);
+  const vmlinux = inputs.vmlinux ?? (await openElfSymbols(ws.vmlinux));
   try {
     const targets = new Map<string, TargetObject>([['vmlinux', targetObject('vmlinux', vmlinux.file, 'address')]]);
     for (const name of objectsNamed(file, tables)) {
@@ -58,12 +63,12 @@ export async function verifyModule(file: ElfFile, ws: KernelWorkspace): Promise<
       for (const s of r.needCode) code.set(s, await functionBytes(vmlinux, s));
     }
   } finally {
-    await vmlinux.close();
+    if (!inputs.vmlinux) await vmlinux.close();
   }
 }
 
 /** A vmlinux function's bytes, read from its section at its address. */
-async function functionBytes(vmlinux: Awaited<ReturnType<typeof openElfSymbols>>, s: TargetSymbol): Promise<Uint8Array> {
+async function functionBytes(vmlinux: OpenElf, s: TargetSymbol): Promise<Uint8Array> {
   const sec = s.elf?.section;
   if (!sec || s.size === 0) return new Uint8Array(0);
   return vmlinux.readSectionBytes(sec, Number(s.value - sec.addr), s.size);
@@ -74,8 +79,8 @@ export async function verifyModuleFile(path: string, ws: KernelWorkspace): Promi
 }
 
 /** Checks module bytes about to be written; throws VERIFY_FAILED. */
-export async function verifyModuleBytes(bytes: Uint8Array, label: string, ws: KernelWorkspace): Promise<VerifyReport> {
-  const report = await verifyModule(parseElf(bytes, { file: label }), ws);
+export async function verifyModuleBytes(bytes: Uint8Array, label: string, ws: KernelWorkspace, inputs: VerifyInputs = {}): Promise<VerifyReport> {
+  const report = await verifyModule(parseElf(bytes, { file: label }), ws, inputs);
   assertVerified(report);
   return report;
 }
@@ -85,8 +90,8 @@ export function assertVerified(r: VerifyReport): void {
 }
 
 /** The stage: checks the module's bytes, then writes them to `output` (nothing is written on failure). */
-export async function verifyAndWrite(bytes: Uint8Array, output: string, ws: KernelWorkspace): Promise<VerifyReport> {
-  const report = await verifyModuleBytes(bytes, output, ws);
+export async function verifyAndWrite(bytes: Uint8Array, output: string, ws: KernelWorkspace, inputs: VerifyInputs = {}): Promise<VerifyReport> {
+  const report = await verifyModuleBytes(bytes, output, ws, inputs);
   await fsp.mkdir(path.dirname(output), { recursive: true });
   await writeElfBytes(output, bytes);
   return report;
