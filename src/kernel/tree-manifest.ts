@@ -10,7 +10,7 @@ import { factsOf, formatStat, parseStat, scanTree, type FileFacts } from '../uti
 // Directories are not content; nor are kbuild's transient `.tmp_*` files and
 // directories in the tree's root (`try-run` makes and removes them).
 
-/** Plain text, ~12 MB for a 6.1 tree (gzip: 4 MB, but it took longer to read back than the rest of a quick verify's parsing). */
+/** Plain text, ~12 MB for a 6.1 tree: gzip makes it 4 MB, but inflating it took 0.2–0.4 s here, a fifth of a quick verify. */
 export const TREE_MANIFEST_FILE = 'tree-manifest';
 const MAGIC = 'rebootless tree-manifest 1';
 

@@ -38,12 +38,6 @@ export interface FileFacts {
   sha256?: string;
 }
 
-export interface ScannedFile {
-  /** Relative to the root, with `/`. */
-  rel: string;
-  facts: FileFacts;
-}
-
 export interface ScanOptions {
   /** Also hash regular files. */
   hash: boolean;
@@ -170,16 +164,9 @@ export class ScannedTree {
     readonly hashedBytes: number,
   ) {}
 
-  /** Each regular file and symlink (or what replaced one while it was read), in no particular order. `extra`: as factsOf's. */
+  /** Each regular file and symlink (or what replaced one while it was read), in no particular order: its path relative to the root with `/`; `extra` as factsOf's. */
   forEach(visit: (rel: string, kind: FileKind, stat: string, extra: string) => void): void {
     for (const out of this.replies) eachOfReply(out, visit);
-  }
-
-  /** The same as objects. */
-  files(): ScannedFile[] {
-    const files: ScannedFile[] = [];
-    this.forEach((rel, kind, stat, extra) => files.push({ rel, facts: factsOf(kind, stat, extra) }));
-    return files;
   }
 }
 
