@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RebootlessError } from '../../../src/errors/index.js';
 import type { KernelWorkspace } from '../../../src/kernel/manifest.js';
 import { entryOfLine, lineOf, parseTreeManifest, recordTree, serializeTreeManifest, TREE_MANIFEST_FILE, writeTreeManifest, type TreeManifest } from '../../../src/kernel/tree-manifest.js';
@@ -22,8 +22,14 @@ const HOUR_AGO = Date.now() / 1000 - 3600;
 /** Sets a path's times an hour back without following a symlink's target. */
 const age = (p: string): void => utimesSync(p, HOUR_AGO, HOUR_AGO);
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 async function prepared(): Promise<{ tree: string; ws: KernelWorkspace; m: TreeManifest }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-tree-'));
+  made.push(dir);
   const tree = path.join(dir, 'source', 'linux');
   for (const [rel, text] of Object.entries(FILES)) {
     mkdirSync(path.dirname(path.join(tree, rel)), { recursive: true });
