@@ -10,7 +10,7 @@ export async function kernelVerify(ctx: CliContext, setExit: SetExit, release: s
   const ws = await loadWorkspace(cacheRoot(), release);
   const r = await verifyTree(ws, { full: opts.full === true, signal: ctx.signal });
   if (opts.json) {
-    printJson(ctx.io.stdout, r);
+    printJson(ctx.io.stdout, r.ok ? r : { ...r, error: treeModifiedError(r).toJSON() });
     setExit(r.ok ? EXIT.ok : EXIT.error);
     return;
   }
