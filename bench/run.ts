@@ -2,6 +2,7 @@
 import { benchKernelFetch } from './kernel-fetch.js';
 import { benchVm } from './vm.js';
 import { benchBuild } from './build.js';
+import { benchDemo } from './demo.js';
 import { benchCli } from './cli.js';
 import { benchDiff, benchKpatchUnits } from './diff.js';
 import { benchElf, benchElfFuzz, benchStringTable } from './elf.js';
@@ -18,6 +19,7 @@ const benches: [string, () => Promise<void>][] = [
   ['diff', benchDiff],
   ['diff kpatch-units', benchKpatchUnits],
   ['build', benchBuild],
+  ['demo', benchDemo],
   ['apply', benchApply],
   ['kernels', benchKernels],
 ];
