@@ -99,29 +99,39 @@ interface Code {
   relas: ElfRela[];
   /** each instruction's relocations, in `relas` order */
   relasByInsn: Map<Instruction, ElfRela[]>;
+  section: ElfSection;
   start: bigint;
 }
 
-export function codeOf(fn: ElfSymbol, side: Side): Code {
+/** A function's bytes and the relocations in them. */
+function rawCode(fn: ElfSymbol, side: Side): { bytes: Uint8Array; relas: ElfRela[] } {
+  const sec = fn.section as ElfSection;
+  const bytes = sec.type === SHT_NOBITS ? new Uint8Array(fn.size) : sec.data.subarray(Number(fn.value), Number(fn.value) + fn.size);
+  return { bytes, relas: side.idx.findRelasInRange(sec, fn.value, fn.value + BigInt(fn.size)) };
+}
+
+export function codeOf(fn: ElfSymbol, side: Side, raw = rawCode(fn, side)): Code {
   const sec = fn.section as ElfSection;
   const start = fn.value;
-  const bytes = sec.type === SHT_NOBITS ? new Uint8Array(fn.size) : sec.data.subarray(Number(start), Number(start) + fn.size);
-  const relas = side.idx.findRelasInRange(sec, start, start + BigInt(fn.size));
+  const { bytes, relas } = raw;
   const insns = sec.type === SHT_NOBITS ? decodeInstructions(bytes, { text: false }) : instructionsIn(side.idx, sec, start, start + BigInt(fn.size));
-  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns, relas, relasByInsn: relasByInstruction(insns, relas, start), start };
+  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns, relas, relasByInsn: relasByInstruction(insns, relas, start), section: sec, start };
 }
 
 /** Relocations sorted by offset fall in runs, one per instruction: one walk over both lists (instructions without any are left out). */
 function relasByInstruction(insns: readonly Instruction[], relas: readonly ElfRela[], start: bigint): Map<Instruction, ElfRela[]> {
   const out = new Map<Instruction, ElfRela[]>();
+  if (relas.length === 0) return out;
+  // offsets in the function: small numbers (the relocations lie within it)
+  const at = relas.map((r) => Number(r.offset - start));
   let j = 0;
   for (const insn of insns) {
     if (j >= relas.length) break;
-    const lo = start + BigInt(insn.offset);
-    const hi = lo + BigInt(insn.length);
-    while (j < relas.length && (relas[j] as ElfRela).offset < lo) j++;
+    const lo = insn.offset;
+    const hi = lo + insn.length;
+    while (j < at.length && (at[j] as number) < lo) j++;
     let k = j;
-    while (k < relas.length && (relas[k] as ElfRela).offset < hi) k++;
+    while (k < at.length && (at[k] as number) < hi) k++;
     if (k > j) out.set(insn, relas.slice(j, k));
   }
   return out;
@@ -159,7 +169,7 @@ function calleeAt(code: Code, insn: Instruction, side: Side): { key: string; nam
   const r = relasIn(code, insn)[0];
   if (!r) return undefined;
   const key = targetIdentity(r, side, r.offset, code.start + BigInt(insn.offset + insn.length)).replace(/^[^:]+:/, '').replace(/\+0$/, '');
-  const target = resolveRelaTarget(r, side.idx);
+  const target = resolveRelaTarget(r, side.idx, code.section);
   return { key, name: target.type === STT_SECTION ? key.replace(/^(orig|patched)-only:/, '') : target.name };
 }
 
@@ -219,7 +229,9 @@ function isLineArgument(o: Code, p: Code, i: number, side: Side): boolean {
 export interface FunctionComparison {
   same: boolean;
   firstDifference?: InstructionDiff;
+  /** Calls the patched function makes that the original does not (worked out for changed functions only: empty when same). */
   newCallees: CallSite[];
+  /** Calls the original makes that the patched function does not (likewise). */
   removedCallees: CallSite[];
   /** Instructions that differ only in a __LINE__ argument. */
   lineOnly: number;
@@ -252,8 +264,12 @@ function multisetMinus(a: KeyedCall[], b: KeyedCall[]): CallSite[] {
 }
 
 export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedSide: Side): FunctionComparison {
-  const oc = codeOf(o, origSide);
-  const pc = codeOf(p, patchedSide);
+  const oRaw = rawCode(o, origSide);
+  const pRaw = rawCode(p, patchedSide);
+  // the same bytes and no relocation on either side: the same code, known without decoding it
+  if (oRaw.relas.length === 0 && pRaw.relas.length === 0 && sameBytes(oRaw.bytes, pRaw.bytes)) return { same: true, newCallees: [], removedCallees: [], lineOnly: 0 };
+  const oc = codeOf(o, origSide, oRaw);
+  const pc = codeOf(p, patchedSide, pRaw);
   let lineOnly = 0;
   let first: number | undefined;
   const n = Math.min(oc.insns.length, pc.insns.length);
@@ -273,25 +289,15 @@ export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, pat
     first = i;
   }
   if (first === undefined && oc.insns.length !== pc.insns.length) first = n;
+  if (first === undefined) return { same: true, newCallees: [], removedCallees: [], lineOnly };
   const oCalls = callees(oc, origSide);
   const pCalls = callees(pc, patchedSide);
-  const result: FunctionComparison = {
-    same: first === undefined,
-    newCallees: multisetMinus(pCalls, oCalls),
-    removedCallees: multisetMinus(oCalls, pCalls),
-    lineOnly,
-  };
-  if (first !== undefined) {
-    const pi = pc.insns[first];
-    const oi = oc.insns[first];
-    const diff: InstructionDiff = { offset: (pi ?? oi)?.offset ?? 0 };
-    const ot = textAt(oc, first);
-    const pt = textAt(pc, first);
-    if (ot !== undefined) diff.orig = ot;
-    if (pt !== undefined) diff.patched = pt;
-    result.firstDifference = diff;
-  }
-  return result;
+  const diff: InstructionDiff = { offset: (pc.insns[first] ?? oc.insns[first])?.offset ?? 0 };
+  const ot = textAt(oc, first);
+  const pt = textAt(pc, first);
+  if (ot !== undefined) diff.orig = ot;
+  if (pt !== undefined) diff.patched = pt;
+  return { same: false, firstDifference: diff, newCallees: multisetMinus(pCalls, oCalls), removedCallees: multisetMinus(oCalls, pCalls), lineOnly };
 }
 
 /** Data objects: same size, same bytes outside relocated fields, same targets. */

@@ -23,7 +23,16 @@ export interface ReferenceGraph {
   usersOf(sym: ElfSymbol): Reference[];
 }
 
+/** The graph, built when first asked (most diffs never ask: resolving every relocation costs a decode of all the code). */
 export function buildReferenceGraph(file: ElfFile, idx: ElfIndex): ReferenceGraph {
+  let graph: ReferenceGraph | undefined;
+  return {
+    referencesOf: (sym) => (graph ??= referenceGraph(file, idx)).referencesOf(sym),
+    usersOf: (sym) => (graph ??= referenceGraph(file, idx)).usersOf(sym),
+  };
+}
+
+function referenceGraph(file: ElfFile, idx: ElfIndex): ReferenceGraph {
   const out = new Map<ElfSymbol, ElfSymbol[]>();
   const users = new Map<ElfSymbol, Reference[]>();
   const bases = new Set(file.sections.filter((s) => isRelocationSection(s.type) && s.base && (s.base.flags & SHF_ALLOC) !== 0n).map((s) => s.base as ElfSection));

@@ -51,8 +51,16 @@ export const SPECIAL_SECTIONS: readonly SpecialSection[] = [
   { name: '.static_call_tramp_key', ownerField: null, perObject: true },
 ];
 
+// the table by exact name, and its prefix entries apart: asked about every section a relocation points into
+const BY_NAME = new Map(SPECIAL_SECTIONS.filter((s) => !s.name.endsWith('*')).map((s) => [s.name, s]));
+const BY_PREFIX = SPECIAL_SECTIONS.filter((s) => s.name.endsWith('*')).map((s) => ({ prefix: s.name.slice(0, -1), spec: s }));
+
+/** The table's entry for a section name (the first that matches, as the table is ordered). */
 export function specialSection(name: string): SpecialSection | undefined {
-  return SPECIAL_SECTIONS.find((s) => (s.name.endsWith('*') ? name.startsWith(s.name.slice(0, -1)) : s.name === name));
+  const exact = BY_NAME.get(name);
+  const prefixed = BY_PREFIX.find((p) => name.startsWith(p.prefix))?.spec;
+  if (!exact || !prefixed) return exact ?? prefixed;
+  return SPECIAL_SECTIONS.indexOf(exact) < SPECIAL_SECTIONS.indexOf(prefixed) ? exact : prefixed;
 }
 
 /**

@@ -88,6 +88,11 @@ function lowerBound(relas: readonly ElfRela[], offset: bigint): number {
   return lo;
 }
 
+function inOffsetOrder(relas: readonly ElfRela[]): boolean {
+  for (let i = 1; i < relas.length; i++) if ((relas[i - 1] as ElfRela).offset > (relas[i] as ElfRela).offset) return false;
+  return true;
+}
+
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -98,13 +103,20 @@ export function buildIndex(file: ElfFile): ElfIndex {
   const sectionsByName = new Map<string, ElfSection[]>();
   const relaSections = new Map<ElfSection, ElfSection[]>();
   const groupOf = new Map<ElfSection, ElfSection>();
-  const relaOwner = new Map<ElfRela, ElfSection>();
   for (const s of file.sections.slice(1)) {
     push(sectionsByName, s.name, s);
     if (isRelocationSection(s.type) && s.base) push(relaSections, s.base, s);
     if (s.group) for (const m of s.group.members) groupOf.set(m, s);
-    if (s.relas) for (const r of s.relas) relaOwner.set(r, s);
   }
+  // an entry per relocation: made when first asked for
+  let relaOwner: Map<ElfRela, ElfSection> | undefined;
+  const relaOwners = (): Map<ElfRela, ElfSection> => {
+    if (!relaOwner) {
+      relaOwner = new Map();
+      for (const s of file.sections.slice(1)) if (s.relas) for (const r of s.relas) relaOwner.set(r, s);
+    }
+    return relaOwner;
+  };
   const symbols = findSymtab(file)?.symbols ?? [];
   const symbolsByName = new Map<string, ElfSymbol[]>();
   const symbolsBySection = new Map<ElfSection, ElfSymbol[]>();
@@ -136,7 +148,8 @@ export function buildIndex(file: ElfFile): ElfIndex {
     let list = relasByBase.get(base);
     if (!list) {
       list = (relaSections.get(base) ?? []).flatMap((s) => s.relas ?? []);
-      list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+      // assemblers write them in order: sort only when they are not
+      if (!inOffsetOrder(list)) list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
       relasByBase.set(base, list);
     }
     return list;
@@ -169,7 +182,7 @@ export function buildIndex(file: ElfFile): ElfIndex {
       for (let i = lowerBound(list, BigInt(start)); i < list.length && (list[i] as ElfRela).offset < BigInt(end); i++) out.push(list[i] as ElfRela);
       return out;
     },
-    findRelaSectionOf: (rela) => relaOwner.get(rela),
+    findRelaSectionOf: (rela) => relaOwners().get(rela),
     findGroupOf: (section) => groupOf.get(section),
   };
 }

@@ -1,4 +1,4 @@
-import iced from 'iced-x86';
+import { iced, type Iced } from './iced.js';
 
 // Instruction boundaries and a disassembly line per instruction, from the
 // iced-x86 decoder (WebAssembly; every decoder, instruction and formatter it
@@ -27,7 +27,7 @@ export interface DecodeOptions {
 }
 
 /** GNU syntax with objdump's habits: lower-case hex, short branch targets, rip-relative displacements. */
-function objdumpLikeFormatter(): iced.Formatter {
+function objdumpLikeFormatter(): Iced.Formatter {
   const f = new iced.Formatter(iced.FormatterSyntax.Gas);
   f.uppercaseHex = false;
   f.branchLeadingZeros = false;
@@ -121,7 +121,7 @@ export function writesArgument(code: Uint8Array, n: number): boolean {
     const factory = new iced.InstructionInfoFactory();
     const info = factory.info(insn);
     try {
-      const used = info.usedRegisters() as { register: iced.Register; access: iced.OpAccess; free(): void }[];
+      const used = info.usedRegisters() as { register: Iced.Register; access: Iced.OpAccess; free(): void }[];
       const writes = used.some(
         (u) =>
           iced.RegisterExt.fullRegister(u.register) === want &&
@@ -136,7 +136,7 @@ export function writesArgument(code: Uint8Array, n: number): boolean {
   });
 }
 
-function withDecoded<T>(code: Uint8Array, f: (insn: iced.Instruction) => T): T {
+function withDecoded<T>(code: Uint8Array, f: (insn: Iced.Instruction) => T): T {
   const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
   const insn = new iced.Instruction();
   try {

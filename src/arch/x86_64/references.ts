@@ -1,4 +1,4 @@
-import iced from 'iced-x86';
+import { iced } from './iced.js';
 
 // The addresses linked code refers to, read from its instructions with the
 // decoder's operand API: rip-relative memory operands, call/jmp targets,

@@ -29,7 +29,6 @@ interface Span {
 }
 
 class RelocationTargets {
-  private readonly spans = new Map<ElfSection, Map<bigint, Span>>();
   /** Decoded code by section, start and end: the differ compares the very functions whose relocations are resolved here. */
   private readonly decoded = new Map<ElfSection, Map<bigint, Map<bigint, Instruction[]>>>();
 
@@ -60,14 +59,7 @@ class RelocationTargets {
     const fn = this.idx.findSymbolContaining(section, offset);
     const start = fn && fn.type !== STT_SECTION ? fn.value : 0n;
     const end = fn && fn.type !== STT_SECTION ? fn.value + BigInt(fn.size) : BigInt(section.size);
-    let bySection = this.spans.get(section);
-    if (!bySection) this.spans.set(section, (bySection = new Map()));
-    let span = bySection.get(start);
-    if (!span) {
-      span = { start, insns: section.type === SHT_NOBITS ? decodeInstructions(new Uint8Array(0), { text: false }) : this.instructionsIn(section, start, end) };
-      bySection.set(start, span);
-    }
-    return span;
+    return { start, insns: section.type === SHT_NOBITS ? [] : this.instructionsIn(section, start, end) };
   }
 
   /** Bytes from a relocated field to the end of its instruction (0 outside code, or when the type is not PC-relative). */
