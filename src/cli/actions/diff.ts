@@ -40,17 +40,14 @@ export function renderDiff(r: DiffResult): string {
   return lines.join('\n') + '\n';
 }
 
-export function exitFor(r: DiffResult): number {
+export function exitFor(r: Pick<DiffResult, 'verdict'>): number {
   return r.verdict === 'patchable' ? EXIT.ok : r.verdict === 'no-change' ? EXIT.noChange : EXIT.unpatchable;
 }
 
 const SEVERITY: Record<DiffResult['verdict'], number> = { patchable: 0, 'no-change': 1, unpatchable: 2 };
 
-/** The exit code of several pairs: the worst verdict's (unpatchable, then no change, then patchable). */
-export function worstExit(results: readonly DiffResult[]): number {
-  const worst = results.reduce<DiffResult | undefined>((w, r) => (!w || SEVERITY[r.verdict] > SEVERITY[w.verdict] ? r : w), undefined);
-  return worst ? exitFor(worst) : EXIT.ok;
-}
+/** Of two verdicts, the worse (unpatchable, then no change, then patchable): several pairs exit with the worst. */
+const worse = (a: DiffResult['verdict'], b: DiffResult['verdict']): DiffResult['verdict'] => (SEVERITY[b] > SEVERITY[a] ? b : a);
 
 export interface DiffFlags {
   module?: boolean;
@@ -61,7 +58,9 @@ export interface DiffFlags {
 export async function diff(ctx: CliContext, setExit: SetExit, paths: string[], opts: DiffFlags): Promise<void> {
   if (paths.length % 2 !== 0) throw new RebootlessError('USAGE', { detail: `objects come in pairs, ORIG PATCHED: ${paths.at(-1)} has no patched twin` });
   const read = (i: number): Promise<[ElfFile, ElfFile]> => Promise.all([readElfFile(paths[i] as string), readElfFile(paths[i + 1] as string)]);
+  // kept for --json only: a text run holds one pair's result at a time
   const results: DiffResult[] = [];
+  let verdict: DiffResult['verdict'] = 'patchable';
   let next = read(0);
   for (let i = 0; i < paths.length; i += 2) {
     const [orig, patched] = await next;
@@ -71,9 +70,10 @@ export async function diff(ctx: CliContext, setExit: SetExit, paths: string[], o
       next.catch(() => undefined);
     }
     const r = diffObjects(orig, patched, { ...(opts.module ? { module: true } : {}) });
-    results.push(r);
-    if (!opts.json) ctx.io.stdout.write(renderDiff(r));
+    verdict = worse(verdict, r.verdict);
+    if (opts.json) results.push(r);
+    else ctx.io.stdout.write(renderDiff(r));
   }
   if (opts.json) printJson(ctx.io.stdout, results.length === 1 ? results[0] : { diffs: results });
-  setExit(worstExit(results));
+  setExit(exitFor({ verdict }));
 }
