@@ -71,7 +71,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       }),
     );
     const linked = await stage('post-link', () => postLink({ ko, placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
-    await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux }));
+    await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux, exports: facts.exports }));
     return {
       release: o.workspace.release,
       module: moduleName,

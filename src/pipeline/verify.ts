@@ -5,7 +5,7 @@ import { findSymtab, modinfoOf, modinfoValue, parseElf, parseLivepatchSymbolName
 import { openElfSymbols, readElfFile, writeElfBytes, type OpenElf } from '../elf/files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { findModuleFile } from '../kernel/module-files.js';
-import { readSymvers } from '../kernel/symvers.js';
+import { readSymvers, type Export } from '../kernel/symvers.js';
 import { targetObject, verifyLivepatch, type TargetObject, type TargetSymbol, type Violation } from '../klp/verify/index.js';
 
 // Stage 8, verify: the finished module read back and checked against the
@@ -36,15 +36,16 @@ function objectsNamed(file: ElfFile, tables: ReturnType<typeof readKlpTables>): 
   return [...names];
 }
 
-/** What a build has read already and lends to verify: vmlinux opened (its symbol table parsed; verify does not close it). */
+/** What a build has read already and lends to verify: vmlinux opened (its symbol table parsed; verify does not close it) and Module.symvers. */
 export interface VerifyInputs {
   vmlinux?: OpenElf;
+  exports?: Map<string, Export>;
 }
 
 export async function verifyModule(file: ElfFile, ws: KernelWorkspace, inputs: VerifyInputs = {}): Promise<VerifyReport> {
   const t0 = Date.now();
   const tables = readKlpTables(file);
-  const exports = await readSymvers(ws.moduleSymvers);
+  const exports = inputs.exports ?? (await readSymvers(ws.moduleSymvers));
   const vmlinux = inputs.vmlinux ?? (await openElfSymbols(ws.vmlinux));
   try {
     const targets = new Map<string, TargetObject>([['vmlinux', targetObject('vmlinux', vmlinux.file, 'address')]]);
