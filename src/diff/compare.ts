@@ -1,6 +1,6 @@
 import { decodeInstructions, immediateArgument, writesArgument, type Instruction } from '../arch/x86_64/instructions.js';
 import { findSymbolAt, instructionsIn } from '../arch/x86_64/rela-target.js';
-import { maskRelocatedBytes, relocationType } from '../arch/x86_64/relocations.js';
+import { maskRelocatedBytes, relocationType, relocationWidth } from '../arch/x86_64/relocations.js';
 import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
@@ -110,12 +110,61 @@ function rawCode(fn: ElfSymbol, side: Side): { bytes: Uint8Array; relas: ElfRela
   return { bytes, relas: side.idx.findRelasInRange(sec, fn.value, fn.value + BigInt(fn.size)) };
 }
 
-export function codeOf(fn: ElfSymbol, side: Side, raw = rawCode(fn, side)): Code {
+function instructionsOf(fn: ElfSymbol, side: Side, bytes: Uint8Array): Instruction[] {
   const sec = fn.section as ElfSection;
+  return sec.type === SHT_NOBITS ? decodeInstructions(bytes, { text: false }) : instructionsIn(side.idx, sec, fn.value, fn.value + BigInt(fn.size));
+}
+
+export function codeOf(fn: ElfSymbol, side: Side, raw = rawCode(fn, side)): Code {
   const start = fn.value;
   const { bytes, relas } = raw;
-  const insns = sec.type === SHT_NOBITS ? decodeInstructions(bytes, { text: false }) : instructionsIn(side.idx, sec, start, start + BigInt(fn.size));
-  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns, relas, relasByInsn: relasByInstruction(insns, relas, start), section: sec, start };
+  const insns = instructionsOf(fn, side, bytes);
+  return { bytes, masked: maskRelocatedBytes(bytes, relas, start), insns, relas, relasByInsn: relasByInstruction(insns, relas, start), section: fn.section as ElfSection, start };
+}
+
+/** Relocation fields at the same places in both functions, of the same widths (so the masked bytes match when the bytes do). */
+function sameFields(o: ElfSymbol, orel: readonly ElfRela[], p: ElfSymbol, prel: readonly ElfRela[]): boolean {
+  if (orel.length !== prel.length) return false;
+  for (let k = 0; k < orel.length; k++) {
+    const a = orel[k] as ElfRela;
+    const b = prel[k] as ElfRela;
+    if (a.offset - o.value !== b.offset - p.value || relocationWidth(a.type) !== relocationWidth(b.type)) return false;
+  }
+  return true;
+}
+
+/**
+ * For two functions with the same bytes and relocation fields (so the same instructions): whether
+ * every instruction's relocations point at the same things, as the instruction-by-instruction
+ * comparison would find (its identity strings, built here only for the instructions that have
+ * relocations), walking the relocations alone.
+ */
+function sameTargets(insns: readonly Instruction[], o: ElfSymbol, orel: readonly ElfRela[], origSide: Side, p: ElfSymbol, prel: readonly ElfRela[], patchedSide: Side): boolean {
+  const start = Number(o.value);
+  let j = 0;
+  for (const insn of insns) {
+    if (j >= orel.length) break;
+    const lo = insn.offset;
+    const hi = lo + insn.length;
+    while (j < orel.length && Number((orel[j] as ElfRela).offset) - start < lo) j++;
+    let k = j;
+    while (k < orel.length && Number((orel[k] as ElfRela).offset) - start < hi) k++;
+    if (k - j === 1) {
+      // one relocation: its place in the instruction is the same on both sides, so its target decides
+      const a = orel[j] as ElfRela;
+      const b = prel[j] as ElfRela;
+      if (targetIdentity(a, origSide, a.offset, o.value + BigInt(hi)) !== targetIdentity(b, patchedSide, b.offset, p.value + BigInt(hi))) return false;
+    } else if (k > j) {
+      const ids = (rs: readonly ElfRela[], fn: ElfSymbol, side: Side): string =>
+        rs
+          .slice(j, k)
+          .map((r) => `${r.offset - fn.value - BigInt(lo)}:${targetIdentity(r, side, r.offset, fn.value + BigInt(hi))}`)
+          .join('|');
+      if (ids(orel, o, origSide) !== ids(prel, p, patchedSide)) return false;
+    }
+    j = k;
+  }
+  return true;
 }
 
 /** Relocations sorted by offset fall in runs, one per instruction: one walk over both lists (instructions without any are left out). */
@@ -266,8 +315,13 @@ function multisetMinus(a: KeyedCall[], b: KeyedCall[]): CallSite[] {
 export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedSide: Side): FunctionComparison {
   const oRaw = rawCode(o, origSide);
   const pRaw = rawCode(p, patchedSide);
-  // the same bytes and no relocation on either side: the same code, known without decoding it
-  if (oRaw.relas.length === 0 && pRaw.relas.length === 0 && sameBytes(oRaw.bytes, pRaw.bytes)) return { same: true, newCallees: [], removedCallees: [], lineOnly: 0 };
+  // The same bytes and relocation fields (most functions): the same instructions, so only the
+  // relocations' targets are left to compare (none without relocations: nothing to decode then).
+  if (sameBytes(oRaw.bytes, pRaw.bytes) && sameFields(o, oRaw.relas, p, pRaw.relas)) {
+    if (oRaw.relas.length === 0 || sameTargets(instructionsOf(o, origSide, oRaw.bytes), o, oRaw.relas, origSide, p, pRaw.relas, patchedSide)) {
+      return { same: true, newCallees: [], removedCallees: [], lineOnly: 0 };
+    }
+  }
   const oc = codeOf(o, origSide, oRaw);
   const pc = codeOf(p, patchedSide, pRaw);
   let lineOnly = 0;
