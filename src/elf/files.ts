@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync, statSync, type Stats } from 'node:fs';
 import { RebootlessError } from '../errors/index.js';
 import { ElfDiagnostics } from './diagnostics.js';
 import { EHDR_SIZE, SHT_NOBITS } from './constants.js';
@@ -29,16 +29,37 @@ function readFailed(path: string, e: unknown): RebootlessError {
 /** Files above this size are not read whole by readElfFile: use readElfSymbols / openElfSymbols. */
 export const MAX_WHOLE_FILE = 1024 * 1024 * 1024;
 
+/** What a whole read accepts: a regular file, not too large to hold. */
+function checkWholeRead(path: string, st: Stats): void {
+  if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+  if (st.size > MAX_WHOLE_FILE) {
+    throw new RebootlessError('ELF_TOO_LARGE', { file: path, what: 'file size for a whole read', value: String(st.size), limit: String(MAX_WHOLE_FILE) }, { location: { file: path } });
+  }
+}
+
 /** Reads and parses a whole object, module or small executable. */
 export async function readElfFile(path: string): Promise<ElfFile> {
   let data: Uint8Array;
   try {
-    const st = await fsp.stat(path);
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
-    if (st.size > MAX_WHOLE_FILE) {
-      throw new RebootlessError('ELF_TOO_LARGE', { file: path, what: 'file size for a whole read', value: String(st.size), limit: String(MAX_WHOLE_FILE) }, { location: { file: path } });
-    }
+    checkWholeRead(path, await fsp.stat(path));
     data = await fsp.readFile(path);
+  } catch (e) {
+    if (e instanceof RebootlessError) throw e;
+    throw readFailed(path, e);
+  }
+  return parseElf(data, { file: path });
+}
+
+/**
+ * readElfFile without yielding, for a caller with nothing to do meanwhile that reads file
+ * after file (`rebootless diff` over many pairs): an asynchronous read waits for a turn of
+ * the event loop at each of its steps.
+ */
+export function readElfFileSync(path: string): ElfFile {
+  let data: Uint8Array;
+  try {
+    checkWholeRead(path, statSync(path));
+    data = readFileSync(path);
   } catch (e) {
     if (e instanceof RebootlessError) throw e;
     throw readFailed(path, e);

@@ -1,7 +1,6 @@
 import { diffObjects, type DiffResult, type FunctionDiff } from '../../diff/index.js';
 import { EXIT, RebootlessError } from '../../errors/index.js';
-import { readElfFile } from '../../elf/files.js';
-import type { ElfFile } from '../../elf/model.js';
+import { readElfFileSync } from '../../elf/files.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 
@@ -57,19 +56,12 @@ export interface DiffFlags {
 /** `rebootless diff ORIG PATCHED [ORIG PATCHED ...]`: each pair in turn, in this one process. */
 export async function diff(ctx: CliContext, setExit: SetExit, paths: string[], opts: DiffFlags): Promise<void> {
   if (paths.length % 2 !== 0) throw new RebootlessError('USAGE', { detail: `objects come in pairs, ORIG PATCHED: ${paths.at(-1)} has no patched twin` });
-  const read = (i: number): Promise<[ElfFile, ElfFile]> => Promise.all([readElfFile(paths[i] as string), readElfFile(paths[i + 1] as string)]);
   // kept for --json only: a text run holds one pair's result at a time
   const results: DiffResult[] = [];
   let verdict: DiffResult['verdict'] = 'patchable';
-  let next = read(0);
   for (let i = 0; i < paths.length; i += 2) {
-    const [orig, patched] = await next;
-    // the next pair is read while this one is diffed (a failed read is reported when its turn comes)
-    if (i + 2 < paths.length) {
-      next = read(i + 2);
-      next.catch(() => undefined);
-    }
-    const r = diffObjects(orig, patched, { ...(opts.module ? { module: true } : {}) });
+    // read without yielding: there is nothing else to do meanwhile
+    const r = diffObjects(readElfFileSync(paths[i] as string), readElfFileSync(paths[i + 1] as string), { ...(opts.module ? { module: true } : {}) });
     verdict = worse(verdict, r.verdict);
     if (opts.json) results.push(r);
     else ctx.io.stdout.write(renderDiff(r));
