@@ -1,8 +1,8 @@
 import { iced, type Iced } from './iced.js';
 
 // Instruction boundaries and a disassembly line per instruction, from the
-// iced-x86 decoder (WebAssembly; every decoder, instruction and formatter it
-// hands out must be freed).
+// iced-x86 decoder (WebAssembly; every decoder and instruction it hands out
+// must be freed, and the one formatter below is kept).
 
 export interface Instruction {
   /** Offset in the code given (not an address). */
@@ -27,7 +27,7 @@ export interface DecodeOptions {
 }
 
 /** GNU syntax with objdump's habits: lower-case hex, short branch targets, rip-relative displacements. */
-function objdumpLikeFormatter(): Iced.Formatter {
+function newObjdumpLikeFormatter(): Iced.Formatter {
   const f = new iced.Formatter(iced.FormatterSyntax.Gas);
   f.uppercaseHex = false;
   f.branchLeadingZeros = false;
@@ -39,13 +39,18 @@ function objdumpLikeFormatter(): Iced.Formatter {
   return f;
 }
 
+// One formatter, made when first needed and kept (it holds only its options): making one costs
+// more than formatting the few instructions a diff shows.
+let formatter: Iced.Formatter | undefined;
+const objdumpLikeFormatter = (): Iced.Formatter => (formatter ??= newObjdumpLikeFormatter());
+
 export function decodeInstructions(code: Uint8Array, options: DecodeOptions = {}): Instruction[] {
   const address = options.address ?? 0n;
   const starts = [...new Set(options.starts ?? [])].filter((s) => s > 0 && s < code.length).sort((a, b) => a - b);
   const wantText = options.text !== false;
   const out: Instruction[] = [];
   const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
-  const formatter = wantText ? objdumpLikeFormatter() : undefined;
+  const format = wantText ? objdumpLikeFormatter() : undefined;
   const insn = new iced.Instruction();
   try {
     decoder.ip = address;
@@ -66,13 +71,12 @@ export function decodeInstructions(code: Uint8Array, options: DecodeOptions = {}
       // an invalid decode consumes one byte, as objdump's "(bad)"; nothing runs over a restart point
       if (invalid || length <= 0) length = 1;
       if (position + length > limit) length = limit - position;
-      out.push({ offset: position, length, text: formatter && !invalid ? formatter.format(insn) : invalid ? '(bad)' : '', invalid: invalid || position + insn.length > limit });
+      out.push({ offset: position, length, text: format && !invalid ? format.format(insn) : invalid ? '(bad)' : '', invalid: invalid || position + insn.length > limit });
       placed = length === insn.length;
       position += length;
     }
   } finally {
     insn.free();
-    formatter?.free();
     decoder.free();
   }
   return out;
