@@ -3,6 +3,7 @@ import path from 'node:path';
 import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { kbuildVariables } from '../kernel/kbuild-vars.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { shellQuote } from '../util/shell.js';
 
 // Most of a dry run's time (2–3 s) is the top Makefile working out the
 // flags (dozens of compiler probes); the descent to one object after that
@@ -28,7 +29,8 @@ export async function captureKbuildEnvironment(t: KbuildEnvTarget, kcflags: stri
   await fsp.mkdir(scratch, { recursive: true });
   const makefile = path.join(scratch, 'print-environment.mk');
   const out = path.join(scratch, 'environment');
-  await fsp.writeFile(makefile, `${RECIPE_TARGET}:\n\t@env -0 > ${out}\n`);
+  // the path quoted for the recipe's shell, and its `$` kept from make
+  await fsp.writeFile(makefile, `${RECIPE_TARGET}:\n\t@env -0 > ${shellQuote(out).replaceAll('$', '$$$$')}\n`);
   await runInToolchain(t.toolchain, 'make', ['-C', t.tree, '--no-print-directory', '-o', 'prepare', '-f', 'Makefile', '-f', makefile, ...kbuildVariables(t), `KCFLAGS=${kcflags}`, RECIPE_TARGET], {
     cwd: t.tree,
     ...(t.signal ? { signal: t.signal } : {}),
