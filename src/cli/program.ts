@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import type * as commander from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -21,12 +21,16 @@ import type { CliContext, SetExit } from './context.js';
 // neither the instruction decoder, nor kbuild, nor the pipeline; nor, until
 // something fails, the error catalog.
 
+// commander and package.json through require, as every start needs them: an ESM import of
+// commander first scans it for export names, and one of node:fs loads file streams.
+const require = createRequire(import.meta.url);
+const { Command, CommanderError } = require('commander') as typeof commander;
+
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return (require('../../package.json') as { version: string }).version;
 }
 
-export function buildProgram(ctx: CliContext, setExit: SetExit): Command {
+export function buildProgram(ctx: CliContext, setExit: SetExit): commander.Command {
   const program = new Command('rebootless')
     .description('turn a kernel source diff into a live patch, prove it in a VM, apply it without a reboot')
     .version(packageVersion(), '-V, --version')
