@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 /** Writes a file through a temp file in the same directory and a rename, so readers never see half of it. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  // loaded here: the commands that only read (status, list) import this file, and node:crypto takes a while to load
+  const { randomBytes } = await import('node:crypto');
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await fsp.writeFile(tmp, data, mode === undefined ? undefined : { mode });
