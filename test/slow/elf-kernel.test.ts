@@ -17,11 +17,15 @@ import { readelfLayoutFree } from '../helpers/elf-fixtures.js';
 import { fuzzElf } from '../helpers/elf-fuzz.js';
 import { expectBoundariesLikeObjdump, expectDumpLikeReadelf, expectValidObject } from '../helpers/elf-oracles.js';
 import { defaultWorkspace } from '../helpers/workspace.js';
+import { compileSource, DIFF_CFLAGS, objectFor, unitRecords, workspaceCompiler } from '../../src/kbuild/compile.js';
+import { dryRunArgs } from '../../src/kbuild/unit-command.js';
+import { mapLimit } from '../../src/util/concurrency.js';
 
-// The ELF layer on real kernel objects: fs/proc/ compiled in a hard-link
-// snapshot of the prepared tree (kbuild runs objtool, so the objects carry
-// every special section), fs/binfmt_misc.o as a module object, and every
-// .ko file of the release.
+// The ELF layer on real kernel objects: every unit kbuild builds in fs/proc/
+// (as a dry run lists them) compiled with kbuild's recorded command outside
+// the prepared tree (objtool included, so the objects carry every special
+// section), fs/binfmt_misc.o as a module object, and every .ko file of the
+// release.
 
 const run = promisify(execFile);
 let ws: KernelWorkspace;
@@ -32,11 +36,12 @@ let modules: string[] = [];
 beforeAll(async () => {
   ws = await defaultWorkspace();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rb-elf-kernel-'));
-  const tree = path.join(tmp, 'tree');
-  execFileSync('cp', ['-al', ws.sourceTree, tree]);
-  await run('make', ['-C', tree, ...kbuildVariables(ws), '-j2', 'fs/proc/', 'fs/binfmt_misc.o', 'KCFLAGS=-ffunction-sections -fdata-sections'], { maxBuffer: 64 * 1024 * 1024 });
-  objects = execFileSync('find', [path.join(tree, 'fs/proc'), '-name', '*.o'], { encoding: 'utf8' }).trim().split('\n').sort();
-  objects.push(path.join(tree, 'fs/binfmt_misc.o'));
+  // the units of fs/proc/ for this release's config: a dry run of the directory (it writes nothing in the tree)
+  const dry = await run('make', ['-C', ws.sourceTree, ...kbuildVariables(ws), ...dryRunArgs(['fs/proc/'], DIFF_CFLAGS)], { maxBuffer: 64 * 1024 * 1024 });
+  const units = [...new Set([...dry.stdout.matchAll(/scripts\/basic\/fixdep \S+ (fs\/proc\/[\w-]+)\.o /g)].map((m) => `${m[1]}.c`))];
+  const cc = workspaceCompiler(ws);
+  await unitRecords(cc, [...units, 'fs/binfmt_misc.c'].map(objectFor));
+  objects = (await mapLimit([...units.sort(), 'fs/binfmt_misc.c'], 2, (u) => compileSource(cc, u, tmp))).sort();
   modules = execFileSync('find', [ws.modulesDir, '-name', '*.ko'], { encoding: 'utf8' }).trim().split('\n').sort();
 }, 10 * 60_000);
 
@@ -53,7 +58,7 @@ function relocationFacts(file: ElfFile): string[] {
 describe('ELF layer on a real kernel tree', () => {
   it('compiled fs/proc/ (with special sections) and fs/binfmt_misc.o', () => {
     expect(objects.length).toBeGreaterThan(20);
-    const names = load(path.join(path.dirname(objects[0] as string), 'cmdline.o')).sections.map((s) => s.name);
+    const names = load(objects.find((o) => o.endsWith('/fs/proc/cmdline.o')) as string).sections.map((s) => s.name);
     for (const special of ['__mcount_loc', '.orc_unwind', '.orc_unwind_ip', '.return_sites', '.text.cmdline_proc_show']) expect(names).toContain(special);
   });
 
