@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RebootlessError, isRebootlessError } from '../errors/index.js';
@@ -8,6 +7,7 @@ import type { KernelWorkspace } from '../kernel/manifest.js';
 import { runInToolchain, workspaceToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { descentDryRun, kbuildEnvironment } from './kbuild-env.js';
+import { sha256 } from './object-cache.js';
 import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from './unit-command.js';
 
 // Compile one translation unit exactly as kbuild does, without make and
@@ -46,8 +46,6 @@ export interface UnitRecord {
   record: string;
   commands: string[][];
 }
-
-const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** What a learnt record depends on besides the tree's makefiles: compiler, release, flags, toolchain and the tree's .config. */
 export async function recordKey(c: Pick<UnitCompiler, 'tree' | 'cc' | 'release' | 'toolchain'>): Promise<string> {

@@ -15,7 +15,8 @@ export interface ObjectKey {
   source: string | Uint8Array;
 }
 
-const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+/** Hex SHA-256 of a text or bytes (the build cache's keys and checks). */
+export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const files = (dir: string, object: string): { bytes: string; meta: string } => ({ bytes: path.join(dir, 'objects', object), meta: path.join(dir, 'objects', `${object}.json`) });
 const keyOf = (k: ObjectKey): string => sha256(JSON.stringify({ record: k.record, source: sha256(k.source) }));
 
