@@ -33,7 +33,10 @@ export const vmCatalog: CatalogPart<VmErrorData> = {
   },
   VM_COMMAND_TIMEOUT: {
     exitCode: EXIT.timeout,
-    message: (d) => `the command did not finish within ${d.seconds}s and the VM was killed: ${d.command}`,
+    message: (d) =>
+      `the command did not finish within ${d.seconds}s and the VM was killed: ${d.command}` +
+      (d.outputTail ? `\n  its output so far:\n${indent(d.outputTail)}` : '') +
+      (d.consoleTail ? `\n  last console lines:\n${indent(d.consoleTail)}` : ''),
     hint: () => 'raise --timeout, or make the command finish on its own',
   },
   VM_KERNEL_TROUBLE: {

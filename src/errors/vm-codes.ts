@@ -5,7 +5,7 @@ export interface VmErrorData {
   VM_FILE_MISSING: { path: string };
   VM_CLI_NOT_BUILT: { path: string };
   VM_BOOT_TIMEOUT: { seconds: number; consoleTail: string };
-  VM_COMMAND_TIMEOUT: { seconds: number; command: string };
+  VM_COMMAND_TIMEOUT: { seconds: number; command: string; outputTail?: string; consoleTail?: string };
   VM_KERNEL_TROUBLE: { kinds: string[]; excerpt: string };
   VM_EXITED: { exitCode: number | null; signal: string | null; consoleTail: string; stderrTail: string };
   VM_STOPPED: Record<string, never>;

@@ -324,7 +324,15 @@ export class Vm {
         ? undefined
         : new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
-              reject(new RebootlessError('VM_COMMAND_TIMEOUT', { seconds: Math.round((options.timeoutMs as number) / 1000), command: command.trim().slice(0, 200) }));
+              const sofar = this.pending?.id === id ? this.pending.chunks.join('') : '';
+              reject(
+                new RebootlessError('VM_COMMAND_TIMEOUT', {
+                  seconds: Math.round((options.timeoutMs as number) / 1000),
+                  command: command.trim().slice(0, 200),
+                  outputTail: tail(sofar, 10),
+                  consoleTail: this.scanner.tail(),
+                }),
+              );
               void this.kill();
             }, options.timeoutMs);
           });
