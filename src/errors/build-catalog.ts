@@ -46,6 +46,20 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: cannot tell which ${d.target} symbol '${d.symbol}' is meant: ${d.why}`,
     hint: () => 'the object does not match the release (check the compiler with rebootless doctor), or the name repeats in ways sympos cannot tell apart; report it',
   },
+  RUN_PRE_MISMATCH: {
+    exitCode: EXIT.unpatchable,
+    message: (d) =>
+      `${d.object}: ${d.function}+0x${d.offset.toString(16)}: the code compiled from the release's source is not the code in ${d.target}: ${d.why}\n` +
+      `  compiled: ${d.compiled}\n  ${d.target}: ${d.running}` +
+      (d.candidates.length ? `\n  compared with each ${d.function} there: ${d.candidates.join(', ')}` : ''),
+    hint: () =>
+      'nothing was written: a patch built from this source would not replace the code the kernel runs. Is the tree the one the kernel was built from (a local change, another version)? the same .config? the same compiler (rebootless doctor)? --skip-run-pre builds anyway and says so in the module',
+  },
+  RUN_PRE_AMBIGUOUS: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.object}: ${d.function}: the compiled code matches more than one place in ${d.target}: ${d.candidates.join(', ')}`,
+    hint: () => 'identical copies cannot be told apart by their code, nor by their file: report the object and the diff to rebootless',
+  },
   BUILD_REFERENCE_UNRESOLVED: {
     exitCode: EXIT.unpatchable,
     message: (d) => `${d.object}: ${d.from}: the reference to ${d.target} cannot be tied to the running kernel: ${d.why}`,

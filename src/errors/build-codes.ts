@@ -8,6 +8,8 @@ export interface BuildErrorData {
   BUILD_UNPATCHABLE: { object: string; reasons: string[] };
   BUILD_NO_CHANGE: { objects: string[] };
   BUILD_SYMBOL_UNRESOLVED: { object: string; symbol: string; target: string; why: string };
+  RUN_PRE_MISMATCH: { object: string; function: string; target: string; offset: number; compiled: string; running: string; why: string; candidates: string[] };
+  RUN_PRE_AMBIGUOUS: { object: string; function: string; target: string; candidates: string[] };
   BUILD_REFERENCE_UNRESOLVED: { object: string; from: string; target: string; why: string };
   BUILD_STATIC_BRANCH: { object: string; key: string };
   BUILD_MODULE_CHECK: { module: string; problem: string };

@@ -4,7 +4,7 @@ import { STB_LOCAL, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
 import { findSymtab } from '../elf/edit.js';
 import type { ElfFile, ElfSymbol } from '../elf/model.js';
 import type { KernelRef, KernelSymbol } from './extract.js';
-import { fileBlocks, findSympos, matchFileBlock } from './sympos.js';
+import { fileBlocks, findSympos, matchFileBlock, sameNamed, type FileBlock } from './sympos.js';
 
 // How the running kernel provides each symbol the patch refers to but does
 // not carry: an export (a normal relocation) or a livepatch relocation to
@@ -28,6 +28,8 @@ export interface RefsInput {
   /** The target module's symbol table (module targets). */
   moduleSymbols?: readonly ElfSymbol[];
   exports: ReadonlyMap<string, ExportedSymbol>;
+  /** Local names run-pre bound by code to a symbol of the target (vmlinux's or the module's table): they decide over FILE blocks. */
+  bound?: ReadonlyMap<string, ElfSymbol>;
 }
 
 export type KernelResolver = (sym: KernelSymbol) => KernelRef;
@@ -47,18 +49,37 @@ export function kernelResolver(i: RefsInput): KernelResolver {
 /** A function's `old_sympos`: 0 for an export (its name is unique), else the livepatch relocation's. */
 export const symposOf = (r: KernelRef): number => (r.kind === 'klp' ? r.sympos : 0);
 
-function policy(i: RefsInput): KernelResolver {
-  const objectName = path.basename(i.sourcePath).replace(/\.c$/, '.o');
-  const locals = (findSymtab(i.object)?.symbols ?? [])
+/** The FILE block of vmlinux's symbol table whose locals are the compiled object's (undefined when none fits). */
+export function objectFileBlock(object: ElfFile, sourcePath: string, vmlinuxSymbols: readonly ElfSymbol[]): FileBlock | undefined {
+  const locals = (findSymtab(object)?.symbols ?? [])
     .filter((s) => s.bind === STB_LOCAL && (s.type === STT_FUNC || s.type === STT_OBJECT) && !/\.\d+$/.test(s.name))
     .map((s) => s.name);
-  let block: ReturnType<typeof matchFileBlock> | null = null;
-  const vmlinuxBlock = () => (block === null ? (block = matchFileBlock(fileBlocks(i.vmlinuxSymbols), path.basename(i.sourcePath), locals)) : block);
+  return matchFileBlock(fileBlocks(vmlinuxSymbols), path.basename(sourcePath), locals)?.block;
+}
+
+/** The sympos of a symbol run-pre bound, among its same-named symbols; undefined when it is not one of them. */
+function boundSympos(symbols: readonly ElfSymbol[], bound: ElfSymbol, order: 'address' | 'table'): number | undefined {
+  const same = sameNamed(symbols, bound.name, order);
+  const at = same.indexOf(bound);
+  if (at < 0) return undefined;
+  return same.length > 1 ? at + 1 : 0;
+}
+
+function policy(i: RefsInput): KernelResolver {
+  const objectName = path.basename(i.sourcePath).replace(/\.c$/, '.o');
+  let block: FileBlock | undefined | null = null;
+  const vmlinuxBlock = (): FileBlock | undefined => (block === null ? (block = objectFileBlock(i.object, i.sourcePath, i.vmlinuxSymbols)) : block);
   const unresolved = (sym: KernelSymbol, target: string, why: string): RebootlessError =>
     new RebootlessError('BUILD_SYMBOL_UNRESOLVED', { object: objectName, symbol: sym.name, target, why });
 
   return (sym) => {
     const { name, local } = sym;
+    const bound = local ? i.bound?.get(name) : undefined;
+    if (bound) {
+      const inModule = i.module !== null && i.moduleSymbols;
+      const pos = boundSympos(inModule ? (i.moduleSymbols as readonly ElfSymbol[]) : i.vmlinuxSymbols, bound, inModule ? 'table' : 'address');
+      if (pos !== undefined) return { kind: 'klp', object: inModule ? (i.module as string) : 'vmlinux', name, sympos: pos };
+    }
     if (i.module !== null && i.moduleSymbols) {
       const r = findSympos(i.moduleSymbols, name, 'table');
       if ('sympos' in r) return { kind: 'klp', object: i.module, name, sympos: r.sympos };
@@ -68,7 +89,7 @@ function policy(i: RefsInput): KernelResolver {
     }
     const exp = i.exports.get(name);
     if (!local && exp && exp.module !== i.module) return { kind: 'export', name };
-    const r = findSympos(i.vmlinuxSymbols, name, 'address', local ? vmlinuxBlock()?.block : undefined);
+    const r = findSympos(i.vmlinuxSymbols, name, 'address', local ? vmlinuxBlock() : undefined);
     if ('sympos' in r) return { kind: 'klp', object: 'vmlinux', name, sympos: r.sympos };
     const why = r.error === 'ambiguous' ? `${r.candidates} symbols of that name and no matching FILE block` : r.candidates ? `no symbol of that name in this object's FILE block (${r.candidates} elsewhere)` : 'no such symbol';
     throw unresolved(sym, 'vmlinux', why);

@@ -1,26 +1,21 @@
-import { RebootlessError } from '../errors/index.js';
 import { findSymtab } from '../elf/edit.js';
-import { readElfFile } from '../elf/files.js';
-import type { ElfSymbol } from '../elf/model.js';
 import { serializeElf } from '../elf/serialize.js';
-import type { KernelWorkspace } from '../kernel/manifest.js';
-import { findModuleFile } from '../kernel/module-files.js';
 import { extractPatchObject } from '../klp/extract.js';
 import { kernelResolver, symposOf } from '../klp/kernel-refs.js';
 import type { KlpObject } from '../klp/module-source.js';
-import type { ChangedObject, GeneratedPatch, KernelFacts } from './types.js';
+import type { CheckedObject, GeneratedPatch, KernelFacts } from './types.js';
 
-// Stage 5, generate: for each changed object, the patch object (changed and
+// Stage 6, generate: for each changed object, the patch object (changed and
 // new functions, new data, side-table entries) and the klp_func rows naming
 // the functions it replaces. Every kernel symbol it names, and each
 // function's sympos, comes from one resolver per object (klp/kernel-refs.ts).
 
-export async function generate(changed: readonly ChangedObject[], kernel: KernelFacts, ws: KernelWorkspace): Promise<GeneratedPatch> {
+export function generate(changed: readonly CheckedObject[], kernel: KernelFacts): GeneratedPatch {
   const g: GeneratedPatch = { objects: [], placeholders: [], patchObjects: [], namespaces: [], built: [], warnings: [] };
   const namespaces = new Set<string>();
   for (const [n, c] of changed.entries()) {
     const module = c.owner.kind === 'module' ? c.owner.name : null;
-    const moduleSymbols = module === null ? undefined : await moduleSymbolsOf(ws, module);
+    const moduleSymbols = c.targetFile ? (findSymtab(c.targetFile)?.symbols ?? []) : undefined;
     const resolve = kernelResolver({
       object: c.orig,
       sourcePath: c.source,
@@ -28,6 +23,7 @@ export async function generate(changed: readonly ChangedObject[], kernel: Kernel
       vmlinuxSymbols: kernel.vmlinuxSymbols,
       exports: kernel.exports,
       ...(moduleSymbols ? { moduleSymbols } : {}),
+      ...(c.runPre ? { bound: c.runPre.bound } : {}),
     });
     const po = extractPatchObject(c.patched, c.diff, { resolve, origSections: new Set(c.orig.sections.map((s) => s.name)), placeholderBase: `${n}_` });
     g.warnings.push(...po.warnings, ...c.diff.warnings);
@@ -46,6 +42,7 @@ export async function generate(changed: readonly ChangedObject[], kernel: Kernel
       diff: c.diff,
       patched: funcs.map((f) => ({ name: f.oldName, sympos: f.sympos })),
       carried: c.diff.functions.filter((f) => f.include === 'carry').map((f) => f.name),
+      runPre: c.runPre?.checks ?? 'skipped',
     });
   }
   g.namespaces = [...namespaces];
@@ -57,10 +54,4 @@ function addFuncs(objects: KlpObject[], module: string | null, funcs: KlpObject[
   const existing = objects.find((x) => x.module === module);
   if (existing) existing.funcs.push(...funcs);
   else objects.push({ module, funcs });
-}
-
-async function moduleSymbolsOf(ws: KernelWorkspace, name: string): Promise<readonly ElfSymbol[]> {
-  const file = await findModuleFile(ws.modulesDir, name);
-  if (!file) throw new RebootlessError('BUILD_TARGET_MODULE_MISSING', { module: name, release: ws.release, modulesDir: ws.modulesDir });
-  return findSymtab(await readElfFile(file))?.symbols ?? [];
 }

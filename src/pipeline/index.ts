@@ -11,6 +11,7 @@ import { generate } from './generate.js';
 import { readKernelFacts } from './kernel-facts.js';
 import { link } from './link.js';
 import { postLink } from './post-link.js';
+import { runPreStage } from './run-pre.js';
 import type { BuildOptions, BuildReport } from './types.js';
 import { validate } from './validate.js';
 import { verifyAndWrite } from './verify.js';
@@ -21,6 +22,7 @@ import { verifyAndWrite } from './verify.js';
 //   commands   kbuild's compile command for each changed file   (commands.ts)
 //   compile    each changed file, as released and patched       (compile.ts)
 //   diff       what changed, and whether a livepatch can carry it (diff.ts)
+//   run-pre    the originals proven to be the code the release runs (run-pre.ts)
 //   generate   the patch objects and klp_func rows               (generate.ts)
 //   link       the module, by kbuild                             (link.ts)
 //   post-link  livepatch relocations; exports and vermagic checked (post-link.ts)
@@ -30,7 +32,10 @@ import { verifyAndWrite } from './verify.js';
 
 export type { BuildOptions, BuildReport, BuiltObject } from './types.js';
 
-export const STAGES = ['validate', 'commands', 'compile', 'diff', 'generate', 'link', 'post-link', 'verify'] as const;
+/** The warning every build made with --skip-run-pre carries (the module's .modinfo says `run_pre=skipped`). */
+export const RUN_PRE_SKIPPED = "run-pre skipped (--skip-run-pre): nothing proved that the source compiled is the code the kernel runs; the module records it";
+
+export const STAGES = ['validate', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify'] as const;
 type StageName = (typeof STAGES)[number];
 
 /** The kernel module name of patch `name`: `livepatch_` and the name with anything but [A-Za-z0-9_] as `_`. */
@@ -62,10 +67,12 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     const compiled = await stage('compile', () => compile({ compiler, records, work, files, release: o.workspace.release, kernel }));
     const changed = await stage('diff', () => diff(compiled));
     const facts = await kernel;
-    const generated = await stage('generate', () => generate(changed, facts, o.workspace));
+    const checked = await stage('run-pre', () => runPreStage(changed, o.workspace, { skip: o.skipRunPre === true, facts }));
+    const generated = await stage('generate', () => generate(checked, facts));
+    if (o.skipRunPre) generated.warnings.unshift(RUN_PRE_SKIPPED);
     await recipe;
     const ko = await stage('link', () =>
-      link({ options: o, moduleName, generated, tree: o.workspace.sourceTree, dir: path.join(work, 'module') }).catch((e: unknown) => {
+      link({ options: o, runPre: o.skipRunPre ? 'skipped' : 'passed', moduleName, generated, tree: o.workspace.sourceTree, dir: path.join(work, 'module') }).catch((e: unknown) => {
         if (isRebootlessError(e) && e.code === 'BUILD_GENERATED_CODE_FAILED') keepWork = true;
         throw e;
       }),

@@ -7,12 +7,14 @@ import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../kbuild/records.j
 import { renderModuleSource } from '../klp/module-source.js';
 import type { BuildOptions, GeneratedPatch } from './types.js';
 
-// Stage 6, link: the module's C source (the klp tables) and the patch
+// Stage 7, link: the module's C source (the klp tables) and the patch
 // objects, linked by kbuild as an external module of the prepared tree (which it only reads). The user wrote
 // none of this code: a failure here is ours, reported with the sources kept.
 
 export interface LinkInput {
   options: Pick<BuildOptions, 'name' | 'replace' | 'description' | 'cves' | 'workspace' | 'signal'>;
+  /** What the module records of run-pre. */
+  runPre: 'passed' | 'skipped';
   moduleName: string;
   generated: GeneratedPatch;
   /** The directory the module is built in. */
@@ -32,6 +34,7 @@ export async function link(i: LinkInput): Promise<string> {
       ...(o.description ? { description: o.description } : {}),
       ...(o.cves ? { cves: o.cves } : {}),
       importNamespaces: i.generated.namespaces,
+      runPre: i.runPre,
     }),
     Kbuild: renderKbuild(i.moduleName, ['livepatch.o', ...parts]),
   };

@@ -5,6 +5,7 @@ import type { Export } from '../kernel/symvers.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import type { KlpObject } from '../klp/module-source.js';
 import type { Placeholder } from '../klp/extract.js';
+import type { FunctionCheck, RunPreResult } from '../klp/run-pre/index.js';
 import type { Progress } from '../util/progress.js';
 
 // What flows between the build's stages (pipeline/index.ts lists them in order).
@@ -18,6 +19,8 @@ export interface BuildOptions {
   description?: string;
   cves?: string[];
   keepWorkdir?: boolean;
+  /** Build without comparing the original with the release's binaries (loud; recorded in the module). */
+  skipRunPre?: boolean;
   progress: Progress;
   signal?: AbortSignal;
 }
@@ -51,6 +54,14 @@ export interface ChangedObject extends CompiledObject {
   diff: DiffResult;
 }
 
+/** run-pre → generate: a changed object whose original was compared with the release's binary. */
+export interface CheckedObject extends ChangedObject {
+  /** The release's module file the object belongs to (null for vmlinux). */
+  targetFile: ElfFile | null;
+  /** null when run-pre was skipped. */
+  runPre: RunPreResult | null;
+}
+
 /** One compiled object's part of the report. */
 export interface BuiltObject {
   source: string;
@@ -59,6 +70,8 @@ export interface BuiltObject {
   diff: DiffResult;
   patched: { name: string; sympos: number }[];
   carried: string[];
+  /** Each function compared with the release's binary, or 'skipped' (--skip-run-pre). */
+  runPre: FunctionCheck[] | 'skipped';
 }
 
 /** generate → link: the patch objects and the tables naming their functions. */

@@ -18,7 +18,7 @@ describe('the library surface', () => {
   });
 
   it('lists the build stages in order, one file each under src/pipeline/', async () => {
-    expect(lib.STAGES).toEqual(['validate', 'commands', 'compile', 'diff', 'generate', 'link', 'post-link', 'verify']);
+    expect(lib.STAGES).toEqual(['validate', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify']);
     for (const s of lib.STAGES) await expect(import(`../../src/pipeline/${s}.ts`)).resolves.toBeTruthy();
   });
 

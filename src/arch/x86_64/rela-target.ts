@@ -141,6 +141,11 @@ function baseOf(idx: ElfIndex, r: ElfRela): ElfSection | null {
   return relaSec ? idx.findBaseSection(relaSec) : null;
 }
 
+/** Bytes from relocation `r`'s field in `base` to the end of its instruction: 0 outside code and for absolute types. */
+export function fieldToInstructionEnd(idx: ElfIndex, base: ElfSection, r: ElfRela): bigint {
+  return targetsFor(idx).fieldToInstructionEnd(base, r);
+}
+
 /** Where relocation `r` (applying to `base`, found through the index when omitted) points. */
 export function findRelaTarget(idx: ElfIndex, r: ElfRela, base?: ElfSection): RelaTarget {
   const b = base ?? baseOf(idx, r);

@@ -13,6 +13,12 @@ export function renderBuild(r: BuildReport): string {
     lines.push(`  ${o.source} (${target}):`);
     for (const f of o.patched) lines.push(`    patched  ${f.name}${f.sympos ? `,${f.sympos}` : ''}`);
     for (const f of o.carried) lines.push(`    carried  ${f}`);
+    if (o.runPre === 'skipped') lines.push('    run-pre  SKIPPED');
+    else {
+      const matched = o.runPre.filter((c) => c.result === 'matched');
+      const relocs = matched.reduce((n, c) => n + c.relocations.symbol + c.relocations.string + c.relocations.section, 0);
+      lines.push(`    run-pre  ${matched.length} function${matched.length === 1 ? '' : 's'} identical to ${target}'s (${relocs} relocated field${relocs === 1 ? '' : 's'} reaching the same entities)`);
+    }
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  stages: ${Object.entries(r.timings).map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')}`);
@@ -28,6 +34,7 @@ export interface BuildFlags {
   replace: boolean;
   json?: string;
   keepWorkdir?: boolean;
+  skipRunPre?: boolean;
 }
 
 /** `rebootless build PATCH...`. */
@@ -45,6 +52,7 @@ export async function build(ctx: CliContext, setExit: SetExit, patches: string[]
       ...(f.description ? { description: f.description } : {}),
       cves: f.cve,
       ...(f.keepWorkdir ? { keepWorkdir: true } : {}),
+      ...(f.skipRunPre ? { skipRunPre: true } : {}),
       progress,
       signal: ctx.signal,
     });

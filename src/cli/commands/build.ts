@@ -15,6 +15,7 @@ export function registerBuild(program: Command, ctx: CliContext, setExit: SetExi
     .option('--cve <id>', 'CVE id fixed by the patch, recorded in the module (repeatable)', collect, [])
     .option('--no-replace', 'stack on the loaded patches instead of atomically replacing them')
     .option('--json <report>', 'also write the build report as JSON to this file')
+    .option('--skip-run-pre', "build without proving the original code is the code the release runs (loud; recorded as run_pre=skipped in the module's .modinfo)")
     .option('--keep-workdir', 'keep the work directory (source copies, objects, module sources); never swept by later builds')
     .action(async (patches: string[], f: BuildFlags) => (await import('../actions/build.js')).build(ctx, setExit, patches, f));
 }
