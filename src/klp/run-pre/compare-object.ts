@@ -1,5 +1,5 @@
-import { findRelaTarget, type RelaTarget } from '../../arch/x86_64/rela-target.js';
-import { relocationTypeName } from '../../arch/x86_64/relocations.js';
+import { fieldToInstructionEnd, findRelaTarget, findSymbolAt, type RelaTarget } from '../../arch/x86_64/rela-target.js';
+import { relocationType, relocationTypeName } from '../../arch/x86_64/relocations.js';
 import { SHF_MERGE, SHF_STRINGS, STB_LOCAL, STT_SECTION } from '../../elf/constants.js';
 import type { ElfIndex } from '../../elf/lookup.js';
 import type { ElfRela, ElfSection, ElfSymbol } from '../../elf/model.js';
@@ -29,6 +29,28 @@ function sameTarget(a: RelaTarget, b: RelaTarget): keyof RelocationCounts | unde
   return a.section && b.section && sameSectionKind(a.section.name, b.section.name) ? 'section' : undefined;
 }
 
+/** A PC-relative relocation of ours that the module's object resolved when it was assembled: what its bytes reach, compared. */
+function resolvedInPlace(
+  c: CompiledFunction,
+  r: ElfRela,
+  sec: ElfSection,
+  theirs: Uint8Array,
+  candidate: ElfSymbol,
+  target: ElfIndex,
+): { kind: keyof RelocationCounts; bound?: Bound } | undefined {
+  const info = relocationType(r.type);
+  if (!info?.pcRelative || info.width !== 4) return undefined;
+  const at = Number(r.offset - c.fn.value);
+  const value = BigInt(new DataView(theirs.buffer, theirs.byteOffset + at, 4).getInt32(0, true));
+  const tsec = candidate.section as ElfSection;
+  const reached = candidate.value + BigInt(at) + fieldToInstructionEnd(c.idx, sec, r) + value;
+  if (reached < 0n || reached > BigInt(tsec.size)) return undefined;
+  const ours = findRelaTarget(c.idx, r, sec);
+  const there = findSymbolAt(target, tsec, reached);
+  if (!there || ours.symbol.type === STT_SECTION || there.name !== ours.symbol.name || reached - there.value !== ours.addend) return undefined;
+  return { kind: 'symbol', ...(ours.symbol.bind === STB_LOCAL ? { bound: { name: ours.symbol.name, target: there } } : {}) };
+}
+
 export function compareWithObject(c: CompiledFunction, candidate: ElfSymbol, target: ElfIndex): Comparison {
   const sec = c.fn.section as ElfSection;
   const tsec = candidate.section as ElfSection;
@@ -53,6 +75,16 @@ export function compareWithObject(c: CompiledFunction, candidate: ElfSymbol, tar
     const at = Number(r.offset - c.fn.value);
     const other = byOffset.get(at);
     byOffset.delete(at);
+    if (!other) {
+      // the module's assembler resolved a branch within one section (kbuild compiles modules without
+      // -ffunction-sections): the place its bytes reach must be what the relocation names
+      const proof = resolvedInPlace(c, r, sec, theirs, candidate, target);
+      if (proof) {
+        relocations[proof.kind]++;
+        if (proof.bound) bound.push(proof.bound);
+        continue;
+      }
+    }
     if (!other || other.type !== r.type) {
       return mismatch(at, `compiled code has a ${relocationTypeName(r.type)} relocation here, the module ${other ? `a ${relocationTypeName(other.type)}` : 'none'}`);
     }

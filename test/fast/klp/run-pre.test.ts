@@ -74,9 +74,12 @@ describe('run-pre against a module file (relocatable)', () => {
     expect(helpers).toHaveLength(2);
     for (const unit of [1, 2] as const) {
       const orig = compiledUnit(unit);
-      const r = await runPre({ object: `unit${unit}.o`, orig, patched: orig, diff: replacing(orig, ['helper']), target: moduleTarget() });
+      const r = await runPre({ object: `unit${unit}.o`, orig, patched: orig, diff: replacing(orig, ['helper', `show_${unit}`]), target: moduleTarget() });
       expect(r.bound.get('helper')).toBe(helpers[unit - 1]);
       expect(r.checks[0]).toMatchObject({ name: 'helper', result: 'matched', sympos: unit });
+      // the release's unit was assembled without a section per function: its call to helper has no
+      // relocation, and the place its bytes reach is what ours names
+      expect(r.checks[1]).toMatchObject({ name: `show_${unit}`, result: 'matched' });
     }
   });
 
