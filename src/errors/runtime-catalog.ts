@@ -12,6 +12,19 @@ export const runtimeCatalog: CatalogPart<RuntimeErrorData> = {
     message: (d) => `cannot read module ${d.path} (${d.reason})`,
     hint: () => "give the path of a .ko built by 'rebootless build'",
   },
+  LIVE_CODE_MISMATCH: {
+    exitCode: EXIT.unpatchable,
+    message: (d) =>
+      `${d.module}: ${d.object}:${d.function}+0x${d.offset.toString(16)}: this machine runs other code than the release the patch was built for: ${d.why}\n` +
+      `  release: ${d.expected}\n  running: ${d.running}`,
+    hint: () =>
+      'nothing was loaded. Another build of this release (a rebuilt or locally modified kernel)? A kprobe or another tool writing kernel text (/sys/kernel/debug/kprobes/list)? Rebuild the patch against the kernel this machine runs; --skip-run-pre loads anyway',
+  },
+  LIVE_CODE_UNREADABLE: {
+    exitCode: EXIT.error,
+    message: (d) => `cannot read the running kernel's code from ${d.path}: ${d.reason}`,
+    hint: () => 'run as root on a kernel with /proc/kcore (CONFIG_PROC_KCORE) and without lockdown=confidentiality; --skip-run-pre loads without the check',
+  },
   WRONG_RELEASE: {
     exitCode: EXIT.error,
     message: (d) => `${d.file} was built for ${d.moduleRelease}, but the running kernel is ${d.running}`,

@@ -11,7 +11,7 @@ import { generate } from './generate.js';
 import { readKernelFacts } from './kernel-facts.js';
 import { link } from './link.js';
 import { postLink } from './post-link.js';
-import { runPreStage } from './run-pre.js';
+import { liveExpectations, runPreStage } from './run-pre.js';
 import type { BuildOptions, BuildReport } from './types.js';
 import { validate } from './validate.js';
 import { verifyAndWrite } from './verify.js';
@@ -70,6 +70,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     const checked = await stage('run-pre', () => runPreStage(changed, o.workspace, { skip: o.skipRunPre === true, facts }));
     const generated = await stage('generate', () => generate(checked, facts));
     if (o.skipRunPre) generated.warnings.unshift(RUN_PRE_SKIPPED);
+    const expectations = await liveExpectations(checked, generated.built, facts);
     await recipe;
     const ko = await stage('link', () =>
       link({ options: o, runPre: o.skipRunPre ? 'skipped' : 'passed', moduleName, generated, tree: o.workspace.sourceTree, dir: path.join(work, 'module') }).catch((e: unknown) => {
@@ -77,7 +78,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         throw e;
       }),
     );
-    const linked = await stage('post-link', () => postLink({ ko, placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
+    const linked = await stage('post-link', () => postLink({ ko, expectations, placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
     await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux, exports: facts.exports }));
     return {
       release: o.workspace.release,

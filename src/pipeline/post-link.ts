@@ -1,5 +1,7 @@
 import { RebootlessError } from '../errors/index.js';
-import { SHN_UNDEF } from '../elf/constants.js';
+import { SHN_UNDEF, SHT_PROGBITS } from '../elf/constants.js';
+import { ElfSection } from '../elf/model.js';
+import { EXPECTATIONS_SECTION, type LiveExpectations } from '../klp/run-pre/expect.js';
 import { findSymtab } from '../elf/edit.js';
 import { readElfFile } from '../elf/files.js';
 import type { ElfFile } from '../elf/model.js';
@@ -19,6 +21,8 @@ export interface PostLinkInput {
   exports: ReadonlyMap<string, Export>;
   release: string;
   moduleName: string;
+  /** What apply checks the running kernel's text against, carried in a section the loader skips. */
+  expectations: LiveExpectations;
 }
 
 export async function postLink(i: PostLinkInput): Promise<{ bytes: Uint8Array; warnings: string[] }> {
@@ -26,6 +30,7 @@ export async function postLink(i: PostLinkInput): Promise<{ bytes: Uint8Array; w
   const r = convertToLivepatch(file, i.placeholders);
   const warnings = r.unused.length ? [`${r.unused.length} kernel reference(s) no longer used after linking`] : [];
   checkLinked(file, i);
+  file.sections.push(new ElfSection({ name: EXPECTATIONS_SECTION, type: SHT_PROGBITS, data: new TextEncoder().encode(JSON.stringify(i.expectations)) }));
   return { bytes: serializeElf(file), warnings };
 }
 

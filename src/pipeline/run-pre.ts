@@ -5,7 +5,12 @@ import type { KernelWorkspace } from '../kernel/manifest.js';
 import { findModuleFile } from '../kernel/module-files.js';
 import { objectFileBlock } from '../klp/kernel-refs.js';
 import { linkedImage, runPre, type LinkedImage } from '../klp/run-pre/index.js';
-import type { ChangedObject, CheckedObject, KernelFacts } from './types.js';
+import type { BuiltObject, ChangedObject, CheckedObject, KernelFacts } from './types.js';
+import { STT_FUNC } from '../elf/constants.js';
+import { findSymtab } from '../elf/edit.js';
+import { buildIndex } from '../elf/lookup.js';
+import type { ElfSection } from '../elf/model.js';
+import { absoluteFields, hexOf, moduleFields, rewrittenSites, type LiveExpectation, type LiveExpectations } from '../klp/run-pre/expect.js';
 import type { OpenElf } from '../elf/files.js';
 
 // Stage 5, run-pre: each changed object's original, as compiled from the
@@ -46,4 +51,43 @@ export async function runPreStage(changed: readonly ChangedObject[], ws: KernelW
     out.push({ ...c, targetFile, runPre: await runPre({ object: c.object, orig: c.orig, patched: c.patched, diff: c.diff, target }) });
   }
   return out;
+}
+
+/** vmlinux's (address order) or a module's (table order) function of that name at livepatch's sympos. */
+function functionAt(symbols: readonly ElfSymbol[], name: string, sympos: number): ElfSymbol | undefined {
+  const same = symbols.filter((s) => s.name === name && s.type === STT_FUNC && s.section !== null);
+  return sympos === 0 ? (same.length === 1 ? same[0] : undefined) : same[sympos - 1];
+}
+
+/**
+ * What apply compares the live text with, for every function the klp_func
+ * rows replace: the release's bytes and what the kernel changes in them
+ * (klp/run-pre/expect.ts). Built from the very rows the module carries.
+ */
+export async function liveExpectations(checked: readonly CheckedObject[], built: readonly BuiltObject[], facts: RunPreOptions['facts']): Promise<LiveExpectations> {
+  const functions: LiveExpectation[] = [];
+  const image = linkedImage(facts.vmlinuxSymbols, facts.vmlinux.file.sections, (s, offset, length) => facts.vmlinux.readSectionBytes(s, offset, length));
+  for (const [n, c] of checked.entries()) {
+    const rows = built[n]?.patched ?? [];
+    const origIdx = buildIndex(c.orig);
+    const targetIdx = c.targetFile ? buildIndex(c.targetFile) : undefined;
+    for (const row of rows) {
+      const orig = origIdx.findSymbolsByName(row.name).find((s) => s.type === STT_FUNC && s.section !== null);
+      if (!orig) continue;
+      const code = (orig.section as ElfSection).data.subarray(Number(orig.value), Number(orig.value) + orig.size);
+      const rewritten = rewrittenSites(c.orig, origIdx, orig, code);
+      if (c.targetFile && targetIdx && c.owner.kind === 'module') {
+        const fn = functionAt(findSymtab(c.targetFile)?.symbols ?? [], row.name, row.sympos);
+        if (!fn?.section) continue;
+        const bytes = fn.section.data.subarray(Number(fn.value), Number(fn.value) + fn.size);
+        functions.push({ object: c.owner.name, name: row.name, sympos: row.sympos, bytes: hexOf(bytes), relocated: moduleFields(targetIdx, fn), rewritten });
+      } else {
+        const fn = functionAt(image.symbolsNamed(row.name), row.name, row.sympos);
+        if (!fn) continue;
+        const bytes = await image.read(fn.value, fn.size);
+        functions.push({ object: 'vmlinux', name: row.name, sympos: row.sympos, address: `0x${fn.value.toString(16)}`, bytes: hexOf(bytes), relocated: absoluteFields(origIdx, orig), rewritten });
+      }
+    }
+  }
+  return { version: 1, functions };
 }

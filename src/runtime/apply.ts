@@ -4,6 +4,7 @@ import { hostFrameMatcher, summarize } from './blockers.js';
 import { boundedTransition, interruptible, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import type { LiveHost } from './host.js';
+import { checkLiveCode, type LiveCodeReport } from './live-code.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { livepatchModules, loadModule, unloadModule } from './modules.js';
 import { preflightApply } from './preflight.js';
@@ -18,6 +19,8 @@ export interface ApplyOptions extends RuntimeOptions {
   wait: boolean;
   /** Past the bound, switch the remaining tasks without a stack check instead of reversing. Permanent for the patches a replace patch supersedes: their modules can never be removed. */
   force: boolean;
+  /** Load without comparing the running code with the release's (loud; recorded). */
+  skipRunPre?: boolean;
 }
 
 export interface ApplyReport {
@@ -33,7 +36,26 @@ export interface ApplyReport {
   /** Tasks that had a patched function on their stack while the transition ran. */
   blockers: BlockerSummary[];
   notes: string[];
+  /** The running code of each replaced function compared with the release's before loading; null: skipped (--skip-run-pre). */
+  liveCode: LiveCodeReport | null;
   module: LivepatchModuleInfo;
+}
+
+/** The check before loading, and the note that says what it found. */
+export async function runPreLive(h: LiveHost, m: LivepatchModuleInfo, skip: boolean): Promise<{ report: LiveCodeReport | null; note: string }> {
+  if (skip) return { report: null, note: 'run-pre skipped (--skip-run-pre): the running code was not compared with the release the patch was built for' };
+  const report = await checkLiveCode(h, m.file, m.name);
+  if (!report.available) return { report, note: 'the module carries no release code to compare with (not built by rebootless): the running code was not checked' };
+  const matched = report.functions.filter((f) => f.result === 'matches');
+  const rewritten = matched.reduce((n, f) => n + f.rewritten.length, 0);
+  const absent = report.functions.length - matched.length;
+  return {
+    report,
+    note:
+      `running code checked: ${matched.length} function${matched.length === 1 ? ' is' : 's are'} the release's` +
+      (rewritten ? ` (${rewritten} place${rewritten === 1 ? '' : 's'} rewritten by the kernel, as it does)` : '') +
+      (absent ? `; ${absent} in modules not loaded (the kernel patches them when they load)` : ''),
+  };
 }
 
 /** Unload after a reversal: the module stays referenced for a moment after the patch is freed. */
@@ -43,6 +65,8 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
   const file = path.resolve(koFile);
   const m = await readModuleFile(file);
   const { notes } = await preflightApply(h, m);
+  const live = await runPreLive(h, m, o.skipRunPre === true);
+  notes.push(live.note);
   for (const text of notes) o.onEvent?.({ kind: 'note', text });
   const note = (text: string): void => {
     notes.push(text);
@@ -72,12 +96,13 @@ export async function applyPatch(h: LiveHost, koFile: string, o: ApplyOptions): 
     transitionStartedAt: new Date(h.now()).toISOString(),
     transitionEndedAt: null,
     forced: false,
+    liveCode: live.report === null ? 'skipped' : live.report.available ? 'checked' : 'unavailable',
   };
   // The record only feeds status; failing to write it must not leave a transition unwatched.
   const remember = (r: ApplyRecord): Promise<void> => writeRecord(h, r).catch((e: unknown) => note(`could not record the patch in /run/rebootless (${String(e)}); status will lack its description and times`));
   await remember(record);
   const report = (outcome: ApplyReport['outcome'], transitionMs: number | null, blockers: BlockerSummary[]): ApplyReport =>
-    ({ name: m.name, file, release: m.release, outcome, loadMs, transitionMs, blockers, notes, module: m });
+    ({ name: m.name, file, release: m.release, outcome, loadMs, transitionMs, blockers, notes, liveCode: live.report, module: m });
   if (!o.wait) return report('in-transition', null, []);
 
   // Modules whose tables could not be read (kpatch builds them at run time): sysfs has the functions now.

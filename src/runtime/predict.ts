@@ -1,4 +1,6 @@
 import { hostFrameMatcher, hitFrames, tasksInFunctions } from './blockers.js';
+import { RebootlessError } from '../errors/index.js';
+import { runPreLive } from './apply.js';
 import type { LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { requireRoot } from './preflight.js';
@@ -29,7 +31,20 @@ export interface Prediction {
   /** Reasons the prediction may not carry over to an apply (e.g. another release). */
   warnings: string[];
   blockers: PredictedBlocker[];
+  /** What apply's check of the running code will find (matches: it loads; differs: apply refuses it). */
+  liveCode: { verdict: 'matches' | 'differs' | 'unchecked'; note: string };
   module: LivepatchModuleInfo;
+}
+
+async function liveCodeOutlook(h: LiveHost, m: LivepatchModuleInfo): Promise<Prediction['liveCode']> {
+  if (m.release !== h.release()) return { verdict: 'unchecked', note: 'not compared: another release is running' };
+  try {
+    const r = await runPreLive(h, m, false);
+    return { verdict: r.report?.available ? 'matches' : 'unchecked', note: r.note };
+  } catch (e) {
+    if (e instanceof RebootlessError && e.code === 'LIVE_CODE_MISMATCH') return { verdict: 'differs', note: `apply will refuse it: ${e.message}` };
+    throw e;
+  }
 }
 
 function outlook(state: string, kthread: boolean): string {
@@ -65,6 +80,7 @@ export async function predictPatch(h: LiveHost, file: string): Promise<Predictio
       ...(m.objects.length ? [] : ['no function table could be read from the module, so no task can be named; apply will read the functions from sysfs once loaded']),
     ],
     blockers,
+    liveCode: await liveCodeOutlook(h, m),
     module: m,
   };
 }

@@ -22,6 +22,8 @@ export interface ApplyRecord {
   transitionStartedAt: string;
   transitionEndedAt: string | null;
   forced: boolean;
+  /** Whether apply compared the running code with the release's (absent in records of older versions). */
+  liveCode?: 'checked' | 'skipped' | 'unavailable';
 }
 
 const recordDir = (h: LiveHost): string => hostPath(h, 'run/rebootless/patches');

@@ -34,6 +34,8 @@ export interface PatchStatus {
   cves: string[];
   replace: boolean | null;
   forced: boolean;
+  /** Whether apply compared the running code with the release's before loading; null when not loaded by rebootless (or by an older one). */
+  liveCode: 'checked' | 'skipped' | 'unavailable' | null;
   /** ISO times; null when the patch was not loaded by rebootless. */
   loadedAt: string | null;
   appliedAt: string | null;
@@ -96,6 +98,7 @@ function patchStatus(name: string, p: SysfsPatch | undefined, rec: ApplyRecord |
     cves: rec?.cves ?? [],
     replace: rec?.replace ?? null,
     forced: rec?.forced ?? false,
+    liveCode: rec?.liveCode ?? null,
     loadedAt: rec?.loadedAt ?? null,
     appliedAt: rec?.transitionEndedAt ?? null,
     file: rec?.file ?? null,

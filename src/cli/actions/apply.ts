@@ -30,6 +30,7 @@ export interface ApplyFlags {
   wait: boolean;
   force?: boolean;
   iUnderstandForceIsPermanent?: boolean;
+  skipRunPre?: boolean;
   json?: boolean;
 }
 
@@ -37,11 +38,13 @@ export interface ApplyFlags {
 export async function apply(ctx: CliContext, setExit: SetExit, ko: string, f: ApplyFlags): Promise<void> {
   const timeoutMs = parseDuration(f.timeout);
   if (f.force && !f.iUnderstandForceIsPermanent) throw new RebootlessError('FORCE_NOT_CONFIRMED', {});
+  if (f.skipRunPre) ctx.io.stderr.write('warning: --skip-run-pre: the running code is not compared with the release the patch was built for\n');
   if (f.force) ctx.io.stderr.write('warning: --force: if the bound expires, the remaining tasks are switched without a stack check, and the modules of the patches this one replaces can never be removed\n');
   const r = await applyPatch(hostFromEnv(), ko, {
     timeoutMs,
     wait: f.wait,
     force: f.force === true,
+    ...(f.skipRunPre ? { skipRunPre: true } : {}),
     signal: ctx.signal,
     onEvent: transitionView(ctx.io.stderr, ctx.color),
   });

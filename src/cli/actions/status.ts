@@ -36,6 +36,7 @@ export function renderStatus(s: HostStatus, patches: PatchStatus[], color: boole
     if (p.description) lines.push(`  description: ${p.description}`);
     if (p.cves.length) lines.push(`  CVE: ${p.cves.join(', ')}`);
     if (p.loadedAt) lines.push(`  loaded: ${p.loadedAt}${p.appliedAt ? `, every task switched at ${p.appliedAt}` : ''}`);
+    if (p.liveCode) lines.push(`  running code: ${p.liveCode === 'checked' ? "compared with the release's before loading" : p.liveCode === 'skipped' ? 'NOT compared with the release (--skip-run-pre)' : 'not compared (the module carries no release code)'}`);
     if (p.replace !== null) lines.push(`  replace: ${p.replace ? 'yes (replaces earlier patches)' : 'no (stacks on earlier patches)'}`);
     for (const o of p.objects) {
       lines.push(`  ${o.name}${o.patched ? '' : ' (not loaded: patched when it loads)'}: ${o.functions.map((f) => f.name + (f.sympos > 1 ? `,${f.sympos}` : '')).join(', ')}`);

@@ -13,9 +13,14 @@ export function registerApply(program: Command, ctx: CliContext, setExit: SetExi
     .option('--no-wait', 'return once the module is loaded; the kernel finishes the transition on its own')
     .option('--force', 'past the bound, force the remaining tasks instead of reversing (needs the next flag)')
     .option('--i-understand-force-is-permanent', 'confirm --force: tasks switched unchecked; modules of replaced patches can never be removed')
+    .option('--skip-run-pre', "load without comparing the running code of the replaced functions with the release's (loud; status shows it)")
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
-Exit codes: 0 applied, 75 the transition timed out and was reversed (kernel unchanged), 1 error.`)
+Before loading, the running code of every replaced function (/proc/kcore at its /proc/kallsyms address) is
+compared with the release's bytes the module carries, tolerating what the kernel rewrites (ftrace, alternatives,
+paravirt, static branches and calls, retpolines, return thunks) and the KASLR offset.
+Exit codes: 0 applied, 2 the machine runs other code than the release (LIVE_CODE_MISMATCH: nothing loaded),
+75 the transition timed out and was reversed (kernel unchanged), 1 error.`)
     .action(async (ko: string, f: ApplyFlags) => (await import('../actions/apply.js')).apply(ctx, setExit, ko, f));
 
   program
