@@ -31,10 +31,20 @@ async function moduleFile(ws: KernelWorkspace, name: string): Promise<ElfFile> {
   return readElfFile(file);
 }
 
+const images = new WeakMap<OpenElf, LinkedImage>();
+
+/** vmlinux as run-pre reads it, indexed once per build. */
+function imageOf(facts: RunPreOptions['facts']): LinkedImage {
+  let image = images.get(facts.vmlinux);
+  if (!image) {
+    image = linkedImage(facts.vmlinuxSymbols, facts.vmlinux.file.sections, (s, offset, length) => facts.vmlinux.readSectionBytes(s, offset, length));
+    images.set(facts.vmlinux, image);
+  }
+  return image;
+}
+
 export async function runPreStage(changed: readonly ChangedObject[], ws: KernelWorkspace, o: RunPreOptions): Promise<CheckedObject[]> {
-  let image: LinkedImage | undefined;
-  const vmlinux = (): LinkedImage =>
-    (image ??= linkedImage(o.facts.vmlinuxSymbols, o.facts.vmlinux.file.sections, (s, offset, length) => o.facts.vmlinux.readSectionBytes(s, offset, length)));
+  const vmlinux = (): LinkedImage => imageOf(o.facts);
   const out: CheckedObject[] = [];
   for (const c of changed) {
     const targetFile = c.owner.kind === 'module' ? await moduleFile(ws, c.owner.name) : null;
@@ -42,12 +52,10 @@ export async function runPreStage(changed: readonly ChangedObject[], ws: KernelW
       out.push({ ...c, targetFile, runPre: null });
       continue;
     }
-    let preferred: ((s: ElfSymbol) => boolean) | undefined;
-    if (!targetFile) {
-      const block = objectFileBlock(c.orig, c.source, o.facts.vmlinuxSymbols);
-      if (block) preferred = (s) => block.symbols.includes(s);
-    }
-    const target = targetFile && c.owner.kind === 'module' ? { kind: 'module' as const, name: c.owner.name, file: targetFile } : { kind: 'vmlinux' as const, image: vmlinux(), ...(preferred ? { preferred } : {}) };
+    // the object's FILE block tells repeated names apart only when code cannot: found when first asked
+    let block: Set<ElfSymbol> | undefined;
+    const preferred = (s: ElfSymbol): boolean => (block ??= new Set(objectFileBlock(c.orig, c.source, o.facts.vmlinuxSymbols)?.symbols ?? [])).has(s);
+    const target = targetFile && c.owner.kind === 'module' ? { kind: 'module' as const, name: c.owner.name, file: targetFile } : { kind: 'vmlinux' as const, image: vmlinux(), preferred };
     out.push({ ...c, targetFile, runPre: await runPre({ object: c.object, orig: c.orig, patched: c.patched, diff: c.diff, target }) });
   }
   return out;
@@ -66,7 +74,7 @@ function functionAt(symbols: readonly ElfSymbol[], name: string, sympos: number)
  */
 export async function liveExpectations(checked: readonly CheckedObject[], built: readonly BuiltObject[], facts: RunPreOptions['facts']): Promise<LiveExpectations> {
   const functions: LiveExpectation[] = [];
-  const image = linkedImage(facts.vmlinuxSymbols, facts.vmlinux.file.sections, (s, offset, length) => facts.vmlinux.readSectionBytes(s, offset, length));
+  const image = imageOf(facts);
   for (const [n, c] of checked.entries()) {
     const rows = built[n]?.patched ?? [];
     const origIdx = buildIndex(c.orig);

@@ -72,7 +72,7 @@ export async function compareWithImage(c: CompiledFunction, candidate: ElfSymbol
     const t = findRelaTarget(c.idx, f.rela, sec);
     if (t.symbol.type !== STT_SECTION) {
       const want = t.symbol.name;
-      const hit = image.symbolsAt(f.reached).find((s) => s.name === want && f.reached - s.value === t.addend) ?? image.symbolsNamed(want).find((s) => s.value + t.addend === f.reached);
+      const hit = image.symbolsNamed(want).find((s) => s.value + t.addend === f.reached);
       if (!hit) return mismatch(f.at, `compiled code reaches ${want}${t.addend ? `+0x${t.addend.toString(16)}` : ''} here, the kernel's reaches ${describe(image, f.reached)}`);
       relocations.symbol++;
       if (t.symbol.bind === STB_LOCAL) bound.push({ name: want, target: hit });

@@ -16,31 +16,36 @@ export interface LinkedImage {
   read(address: bigint, length: number): Promise<Uint8Array>;
 }
 
-const named = (s: ElfSymbol): boolean => s.name !== '' && s.type !== STT_SECTION && s.type !== STT_FILE && s.section !== null && (s.section.flags & SHF_ALLOC) !== 0n;
 
 /** An image over vmlinux's symbol table and a positioned reader of its sections. */
 export function linkedImage(symbols: readonly ElfSymbol[], sections: readonly ElfSection[], readSection: (s: ElfSection, offset: number, length: number) => Promise<Uint8Array>): LinkedImage {
+  const allocated = new Set(sections.filter((s) => (s.flags & SHF_ALLOC) !== 0n));
+  const named = (s: ElfSymbol): boolean => s.name !== '' && s.type !== STT_SECTION && s.type !== STT_FILE && s.section !== null && allocated.has(s.section);
   let byName: Map<string, ElfSymbol[]> | undefined;
   let sorted: ElfSymbol[] | undefined;
-  const index = (): { byName: Map<string, ElfSymbol[]>; sorted: ElfSymbol[] } => {
-    if (!byName || !sorted) {
-      const all = symbols.filter(named);
-      sorted = all.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  const byValue = (a: ElfSymbol, b: ElfSymbol): number => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+  // by name: one pass, each repeated name's few symbols put in address order
+  const names = (): Map<string, ElfSymbol[]> => {
+    if (!byName) {
       byName = new Map();
-      for (const s of sorted) {
+      for (const s of symbols) {
+        if (!named(s)) continue;
         const list = byName.get(s.name);
         if (list) list.push(s);
         else byName.set(s.name, [s]);
       }
+      for (const list of byName.values()) if (list.length > 1) list.sort(byValue);
     }
-    return { byName, sorted };
+    return byName;
   };
+  // by address: only to name the place a mismatch reaches (a sort of every symbol)
+  const addresses = (): ElfSymbol[] => (sorted ??= symbols.filter(named).sort(byValue));
   const alloc = sections.filter((s) => (s.flags & SHF_ALLOC) !== 0n && s.size > 0);
   const sectionAt = (address: bigint): ElfSection | undefined => alloc.find((s) => address >= s.addr && address < s.addr + BigInt(s.size));
   return {
-    symbolsNamed: (name) => index().byName.get(name) ?? [],
+    symbolsNamed: (name) => names().get(name) ?? [],
     symbolsAt(address) {
-      const { sorted: list } = index();
+      const list = addresses();
       let lo = 0;
       let hi = list.length;
       while (lo < hi) {
