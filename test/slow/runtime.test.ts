@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeInstructions } from '../../src/arch/x86_64/instructions.js';
+import { parseElf } from '../../src/elf/index.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { Vm } from '../../src/vm/session.js';
 import { runCliProcess } from '../helpers/run-cli.js';
@@ -45,6 +47,18 @@ async function withVm(body: (vm: Vm, sh: (cmd: string) => Promise<{ code: number
   }
 }
 
+/** An instruction boundary of the function past its ftrace call and outside every place the kernel rewrites: where a kprobe's int3 goes. */
+function probeOffset(koFile: string, fn: string): number {
+  const file = parseElf(readFileSync(koFile), { file: koFile });
+  const doc = JSON.parse(new TextDecoder().decode(file.sections.find((x) => x.name === '.rebootless.live_code')?.data)) as { functions: { name: string; bytes: string; rewritten: [number, number][]; relocated: [number, number][] }[] };
+  const e = doc.functions.find((f) => f.name === fn);
+  if (!e) throw new Error(`${fn} is not in the module's live code`);
+  const busy = [...e.rewritten, ...e.relocated];
+  const insn = decodeInstructions(Buffer.from(e.bytes, 'hex'), { text: false }).find((i) => i.offset >= 5 && !busy.some(([a, n]) => i.offset < a + n && a < i.offset + i.length));
+  if (!insn) throw new Error(`no place for a probe in ${fn}`);
+  return insn.offset;
+}
+
 /** JSON on stdout; stderr (the live view) kept in /tmp/err for the caller. */
 const jsonOf = <T>(r: { out: string }): T => JSON.parse(r.out) as T;
 const livepatches = 'ls /sys/kernel/livepatch | tr "\\n" " "; grep -c "^livepatch_" /proc/modules';
@@ -53,7 +67,7 @@ interface StatusJson {
   schema: string;
   release: string;
   taint: { flags: { letter: string }[] };
-  patches: { name: string; state: string; enabled: boolean; cves: string[]; description: string; objects: { name: string; functions: { name: string }[] }[] }[];
+  patches: { name: string; state: string; enabled: boolean; cves: string[]; liveCode: string | null; description: string; objects: { name: string; functions: { name: string }[] }[] }[];
 }
 
 describe('live management in the VM', () => {
@@ -63,13 +77,17 @@ describe('live management in the VM', () => {
       const apply = await sh('rebootless apply cmdline.ko --json 2>/tmp/err');
       expect(apply.code, apply.out).toBe(0);
       expect(jsonOf<{ outcome: string; name: string }>(apply)).toMatchObject({ outcome: 'applied', name: 'livepatch_rt_cmdline' });
+      // the running cmdline_proc_show was read from /proc/kcore and found to be the release's (ftrace's call site rewritten at boot)
+      const live = jsonOf<{ liveCode: { available: boolean; functions: { function: string; result: string; rewritten: string[] }[] } }>(apply).liveCode;
+      expect(live.available).toBe(true);
+      expect(live.functions).toEqual([{ object: 'vmlinux', function: 'cmdline_proc_show', result: 'matches', rewritten: expect.arrayContaining([expect.stringMatching(/^\+0x0 ftrace call$/)]) as unknown }]);
 
       const status = jsonOf<StatusJson>(await sh('rebootless status livepatch_rt_cmdline --json'));
       expect(status.schema).toBe('rebootless.status/1');
       expect(status.release).toBe(ws.release);
       expect(status.taint.flags.map((f) => f.letter)).toContain('K');
       expect(status.patches).toHaveLength(1);
-      expect(status.patches[0]).toMatchObject({ name: 'livepatch_rt_cmdline', state: 'enabled', enabled: true, cves: ['CVE-2099-0001'] });
+      expect(status.patches[0]).toMatchObject({ name: 'livepatch_rt_cmdline', state: 'enabled', enabled: true, cves: ['CVE-2099-0001'], liveCode: 'checked' });
       expect(status.patches[0]!.objects).toEqual([{ name: 'vmlinux', patched: true, functions: [{ name: 'cmdline_proc_show', sympos: 1 }] }]);
       expect((await sh('rebootless list')).out).toMatch(/livepatch_rt_cmdline\s+enabled\s+1\s+CVE-2099-0001/);
       expect((await sh('cat /proc/cmdline')).out).toBe(`rebootless-patched ${before}`);
@@ -169,6 +187,27 @@ describe('live management in the VM', () => {
       expect(revert.code, revert.out).toBe(0);
       await sh('kill $(pidof yes) 2>/dev/null; true');
       expect((await sh(livepatches)).out).toBe('0\n');
+    });
+  });
+
+  it('a kprobe inside the replaced function: the running code is not the release\'s, predict says so and apply refuses; without it apply succeeds', async () => {
+    const at = probeOffset(ko.cmdline, 'cmdline_proc_show');
+    await withVm(async (_vm, sh) => {
+      const before = (await sh('cat /proc/cmdline')).out;
+      const probe = await sh(`echo 'p:rbl/probe cmdline_proc_show+${at}' > /sys/kernel/tracing/kprobe_events && echo 1 > /sys/kernel/tracing/events/rbl/probe/enable && cat /proc/cmdline >/dev/null && grep -c cmdline_proc_show /sys/kernel/debug/kprobes/list`);
+      expect(probe.code, probe.out).toBe(0);
+      const predicted = jsonOf<{ liveCode: { verdict: string; note: string } }>(await sh('rebootless predict cmdline.ko --json'));
+      expect(predicted.liveCode.verdict).toBe('differs');
+      const refused = await sh('rebootless apply cmdline.ko 2>&1');
+      expect(refused.code, refused.out).toBe(2);
+      expect(refused.out).toContain(`vmlinux:cmdline_proc_show+0x${at.toString(16)}: this machine runs other code than the release`);
+      expect((await sh(`${livepatches}; cat /proc/cmdline`)).out).toBe(`0\n${before}`);
+
+      await sh('echo 0 > /sys/kernel/tracing/events/rbl/probe/enable; echo > /sys/kernel/tracing/kprobe_events');
+      const apply = await sh('rebootless apply cmdline.ko --json 2>/tmp/err');
+      expect(apply.code, apply.out).toBe(0);
+      expect((await sh('cat /proc/cmdline')).out).toBe(`rebootless-patched ${before}`);
+      expect((await sh('rebootless revert livepatch_rt_cmdline')).code).toBe(0);
     });
   });
 
