@@ -5,8 +5,10 @@ import type { Trouble } from './console-scan.js';
 import { Vm } from './session.js';
 
 // `rebootless try`: prove a livepatch module on the real kernel of its
-// release: check, load, wait for the transition, check, disable, wait,
-// unload, check — one VM, every step reported.
+// release with the very commands that will touch the real host: check,
+// `rebootless apply --json` (run-pre's check of the running code, load,
+// transition), check, `rebootless revert --json` (transition back, unload),
+// check — one VM, every step reported.
 
 export interface TryOptions {
   workspace: KernelWorkspace;
@@ -23,29 +25,50 @@ export interface TryOptions {
 }
 
 export interface TryStep {
-  name: 'boot' | 'setup' | 'check-before' | 'load' | 'check-patched' | 'disable' | 'unload' | 'check-after';
+  name: 'boot' | 'setup' | 'check-before' | 'apply' | 'check-patched' | 'revert' | 'check-after';
   ok: boolean;
   ms: number;
   output: string;
 }
 
+/** Per replaced function, what the guest's apply found of its running code. */
+export interface TriedFunction {
+  object: string;
+  function: string;
+  /** matches: the running code is the release's; not-loaded: its module was not loaded in the guest. */
+  liveCode: 'matches' | 'not-loaded' | 'unchecked';
+}
+
 export interface TryReport {
   release: string;
   steps: TryStep[];
+  functions: TriedFunction[];
   trouble: Trouble[];
   ok: boolean;
 }
 
-/** Shell that waits for a sysfs condition, then prints the final value. */
-function waitFor(condition: string, seconds: number): string {
-  return `i=0; while ! ( ${condition} ); do i=$((i+1)); [ $i -ge ${seconds * 10} ] && exit 1; sleep 0.1; done`;
+interface ApplyJson {
+  outcome?: string;
+  liveCode?: { available: boolean; functions: { object: string; function: string; result: 'matches' | 'not-loaded' }[] } | null;
+  module?: { objects?: { name: string; functions: { name: string }[] }[] };
+}
+
+function triedFunctions(output: string): TriedFunction[] {
+  let r: ApplyJson;
+  try {
+    r = JSON.parse(output) as ApplyJson;
+  } catch {
+    return [];
+  }
+  if (r.liveCode?.available) return r.liveCode.functions.map((f) => ({ object: f.object, function: f.function, liveCode: f.result }));
+  return (r.module?.objects ?? []).flatMap((o) => o.functions.map((f) => ({ object: o.name, function: f.name, liveCode: 'unchecked' as const })));
 }
 
 export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
   const steps: TryStep[] = [];
+  let functions: TriedFunction[] = [];
   const t0 = Date.now();
-  const vm = await Vm.start({ workspace: o.workspace, cacheRoot: o.cacheRoot, ...(o.modules?.length ? { modules: o.modules } : {}) });
-  const sys = `/sys/kernel/livepatch/${o.patchName}`;
+  const vm = await Vm.start({ workspace: o.workspace, cacheRoot: o.cacheRoot, withCli: true, ...(o.modules?.length ? { modules: o.modules } : {}) });
   const limit = o.transitionTimeoutS ?? 60;
   const record = (s: TryStep): TryStep => {
     steps.push(s);
@@ -53,20 +76,23 @@ export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
     return s;
   };
   record({ name: 'boot', ok: true, ms: Date.now() - t0, output: '' });
-  const run = async (name: TryStep['name'], cmd: string): Promise<boolean> => {
-    const r = await vm.run(cmd, { timeoutMs: (limit + 60) * 1000 });
-    return record({ name, ok: r.exitCode === 0, ms: r.ms, output: r.output }).ok;
+  // the CLI starts slowly under emulation: its own bound comes on top of the transition's
+  const run = async (name: TryStep['name'], cmd: string): Promise<TryStep> => {
+    const r = await vm.run(cmd, { timeoutMs: (limit + 120) * 1000 });
+    return record({ name, ok: r.exitCode === 0, ms: r.ms, output: r.output });
   };
   const guestKo = `/root/${path.basename(o.module)}`;
   const sequence = async (): Promise<void> => {
     await vm.copyIn(o.module, guestKo, 0o644);
-    if (o.setup && !(await run('setup', o.setup))) return;
+    if (o.setup && !(await run('setup', o.setup)).ok) return;
     await run('check-before', o.check);
-    const loaded = `insmod ${shellQuote(guestKo)} && ${waitFor(`[ "$(cat ${sys}/transition 2>/dev/null)" = 0 ]`, limit)}`;
-    if (!(await run('load', `${loaded} && echo "enabled=$(cat ${sys}/enabled) transition=$(cat ${sys}/transition)"`))) return;
+    // JSON on stdout is the step's output; the live view on stderr is kept only when the command fails
+    const live = (args: string): string => `rebootless ${args} --json --timeout ${limit}s 2>/tmp/rbl.err || { s=$?; cat /tmp/rbl.err; exit $s; }`;
+    const applied = await run('apply', live(`apply ${shellQuote(guestKo)}`));
+    functions = triedFunctions(applied.output);
+    if (!applied.ok) return;
     await run('check-patched', o.check);
-    if (!(await run('disable', `echo 0 > ${sys}/enabled && ${waitFor(`[ ! -e ${sys} ]`, limit)} && echo disabled`))) return;
-    if (!(await run('unload', `${waitFor(`rmmod ${o.patchName} 2>/dev/null`, limit)} && echo unloaded`))) return;
+    if (!(await run('revert', live(`revert ${shellQuote(o.patchName)}`))).ok) return;
     await run('check-after', o.check);
   };
   try {
@@ -77,6 +103,5 @@ export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
     await vm.stop();
   }
   const trouble = vm.trouble();
-  return { release: o.workspace.release, steps, trouble, ok: trouble.length === 0 && steps.every((x) => x.ok) && steps.some((x) => x.name === 'check-after') };
+  return { release: o.workspace.release, steps, functions, trouble, ok: trouble.length === 0 && steps.every((x) => x.ok) && steps.some((x) => x.name === 'check-after') };
 }
-

@@ -7,8 +7,22 @@ import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 import { workspaceFor } from './kernel/workspace.js';
 
+/** The guest's apply/revert report in one line (its JSON stays in --json). */
+function liveSummary(output: string): string | undefined {
+  try {
+    const r = JSON.parse(output) as { outcome?: string; transitionMs?: number | null; liveCode?: { available: boolean; functions: { function: string; result: string }[] } | null };
+    if (!r.outcome) return undefined;
+    const parts = [`${r.outcome}${typeof r.transitionMs === 'number' ? ` (transition ${formatDuration(r.transitionMs)})` : ''}`];
+    if (r.liveCode === null) parts.push('running code not checked (--skip-run-pre)');
+    else if (r.liveCode) parts.push(r.liveCode.available ? `running code: ${r.liveCode.functions.map((f) => `${f.function} ${f.result}`).join(', ')}` : 'running code not checked (no release code in the module)');
+    return parts.join('; ');
+  } catch {
+    return undefined;
+  }
+}
+
 export function renderStep(s: TryStep): string {
-  const out = s.output.trimEnd();
+  const out = ((s.name === 'apply' || s.name === 'revert') && s.ok ? liveSummary(s.output) : undefined) ?? s.output.trimEnd();
   return `${s.ok ? '✓' : '✗'} ${s.name} (${formatDuration(s.ms)})${out ? `\n${out.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}\n`;
 }
 
@@ -43,6 +57,7 @@ export async function tryModule(ctx: CliContext, setExit: SetExit, ko: string, f
     return;
   }
   if (err) throw err;
-  ctx.io.stdout.write(`${ko}: loaded, took effect, reverted and unloaded cleanly on ${r.release}\n`);
+  const checked = r.functions.filter((x) => x.liveCode === 'matches').length;
+  ctx.io.stdout.write(`${ko}: applied (${checked} of ${r.functions.length} replaced function${r.functions.length === 1 ? '' : 's'} running the release's code), took effect, reverted and unloaded cleanly on ${r.release}\n`);
   setExit(0);
 }

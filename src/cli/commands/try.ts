@@ -6,7 +6,7 @@ import { collect } from '../options.js';
 export function registerTry(program: Command, ctx: CliContext, setExit: SetExit): void {
   program
     .command('try')
-    .description('prove a livepatch module in a throwaway VM of its release: check, load, check, disable, unload, check')
+    .description('prove a livepatch module in a throwaway VM of its release: check, rebootless apply (the running code checked, loaded, transition), check, rebootless revert, check')
     .argument('<module.ko>', 'the livepatch module')
     .option('--kernel <release>', 'kernel release (default: the only fetched one)')
     .option('--check <shell>', 'command whose output shows the patch working', 'true')
