@@ -8,7 +8,8 @@ import { compareReferences, type WalkRoot } from './compare.js';
 import { checkModuleData } from './data.js';
 import { checkSideTables } from './side-tables.js';
 import { checkExports, checkLivepatchRelocations, checkLivepatchSymbols, checkPatchedFunctions, type SymbolCheckInput } from './symbols.js';
-import type { VerifyInput, VerifyResult } from './types.js';
+import type { TargetSymbol, VerifyInput, VerifyResult, Violation } from './types.js';
+import { checkLiveCode, liveCodeEntries, liveCodeFunction } from './live-code.js';
 
 // `verify`: an independent check of a finished livepatch module against the
 // running kernel's symbols and code. Pure: the caller reads vmlinux code for
@@ -51,6 +52,7 @@ export function verifyLivepatch(input: VerifyInput): VerifyResult {
     userOf,
   };
   const walk = compareReferences({ module: input.module, moduleIndex: idx, resolver: { targets: input.targets, exports: input.exports, foreign: new Map() }, code: input.code, newCode }, roots);
+  const live = checkCarriedCode(input);
   const violations = [
     ...checkLivepatchSymbols(symbolInput),
     ...checkLivepatchRelocations(symbolInput),
@@ -59,6 +61,27 @@ export function verifyLivepatch(input: VerifyInput): VerifyResult {
     ...walk.violations,
     ...checkModuleData(idx, { originalData: walk.originalData, newKernel: walk.newKernel, targets: input.targets, flagged: walk.flaggedSections }),
     ...checkSideTables(input.module),
+    ...live.violations,
   ];
-  return { violations, needCode: [...new Set(walk.needCode)], compared: roots.map((r) => newCode.get(r.fn) ?? r.fn.name) };
+  return { violations, needCode: [...new Set([...walk.needCode, ...live.needCode])], compared: roots.map((r) => newCode.get(r.fn) ?? r.fn.name) };
+}
+
+/** Check 6 over every entry of the module's carried release code (vmlinux code read through needCode). */
+function checkCarriedCode(input: VerifyInput): { violations: Violation[]; needCode: TargetSymbol[] } {
+  const { entries, violations } = liveCodeEntries(input.module);
+  const needCode: TargetSymbol[] = [];
+  for (const e of entries) {
+    const target = input.targets.get(e.object);
+    if (!target) continue;
+    const fn = liveCodeFunction(target, e);
+    const sec = fn?.elf?.section;
+    const code = fn && target.file && sec ? sec.data.subarray(Number(fn.value), Number(fn.value) + fn.size) : fn && input.code.get(fn);
+    if (fn && !code) {
+      needCode.push(fn);
+      continue;
+    }
+    const v = checkLiveCode(e, fn, code);
+    if (v) violations.push(v);
+  }
+  return { violations, needCode };
 }

@@ -23,7 +23,9 @@ export type ViolationCode =
   /** New code uses a kernel entity with the base name of one the original used, but another one (buf.2 for buf.1). */
   | 'WRONG_TWIN'
   /** A side-table entry for the module's code (__mcount_loc, .orc_unwind_ip, __ex_table ...) points at kernel code. */
-  | 'SIDE_TABLE_KERNEL_CODE';
+  | 'SIDE_TABLE_KERNEL_CODE'
+  /** The release code the module carries for apply's check of the running text is not the release's. */
+  | 'LIVE_CODE_WRONG';
 
 export interface Violation {
   code: ViolationCode;

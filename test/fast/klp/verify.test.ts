@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findSymtab } from '../../../src/elf/index.js';
+import { ElfSection, findSymtab, SHT_PROGBITS } from '../../../src/elf/index.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 import { EXPORTS, miniVmlinux, patchModule, staticBuf, verifyAgainst } from '../../helpers/verify-fixtures.js';
 
@@ -89,5 +89,23 @@ describe('verify', () => {
     expect(e.message).toContain('WRONG_TWIN');
     expect(e.message).toContain(`vmlinux:${ownBuf}`);
     expect(e.message).toContain(`vmlinux:${otherBuf}`);
+  });
+
+  it('checks the release code a module carries for apply: the release\'s bytes pass, other bytes or another sympos are LIVE_CODE_WRONG', () => {
+    const fn = (findSymtab(vmlinux)?.symbols ?? []).find((x) => x.name === 'print_tainted');
+    const sec = fn?.section;
+    if (!fn || !sec) throw new Error('no print_tainted in the miniature vmlinux');
+    const bytes = Buffer.from(sec.data.subarray(Number(fn.value - sec.addr), Number(fn.value - sec.addr) + fn.size));
+    const carrying = (entry: object): ReturnType<typeof patchModule> => {
+      const m = patchModule([], right);
+      m.sections.push(new ElfSection({ name: '.rebootless.live_code', type: SHT_PROGBITS, data: new TextEncoder().encode(JSON.stringify({ version: 1, functions: [entry] })) }));
+      return m;
+    };
+    const entry = { object: 'vmlinux', name: 'print_tainted', sympos: 0, bytes: bytes.toString('hex') };
+    expect(verifyAgainst(vmlinux, carrying(entry)).violations).toEqual([]);
+    const other = Buffer.from(bytes);
+    other.writeUInt8((other.at(-1) ?? 0) ^ 0xff, other.length - 1);
+    expect(codes(verifyAgainst(vmlinux, carrying({ ...entry, bytes: other.toString('hex') })).violations)).toEqual(['LIVE_CODE_WRONG']);
+    expect(codes(verifyAgainst(vmlinux, carrying({ ...entry, sympos: 2 })).violations)).toEqual(['LIVE_CODE_WRONG']);
   });
 });
