@@ -10,9 +10,9 @@ import { openKernelMemory, type KernelMemory } from './kcore.js';
 // module (section .rebootless.live_code, read here with this file's own
 // reader). Tolerated, exactly: the places the kernel rewrites (listed by the
 // module: ftrace's call, alternatives, paravirt, static branches and calls,
-// retpolines, return thunks, lock prefixes, sealed ENDBRs), absolute address
-// fields moved by the KASLR offset (vmlinux), and the fields the module
-// loader fills (modules). Anything else differing means the machine runs
+// retpolines, return thunks, lock prefixes, sealed ENDBRs), relocated fields
+// moved by exactly the KASLR displacement (vmlinux), and the fields the
+// module loader fills (modules). Anything else differing means the machine runs
 // other code than the release says: the apply is refused.
 
 const SECTION = '.rebootless.live_code';
@@ -99,11 +99,12 @@ async function compare(e: Expected, live: Uint8Array, address: bigint, module: s
     const width = fields.get(at);
     if (width !== undefined) {
       if (e.object === 'vmlinux' && !skip[at]) {
-        const mod = 1n << BigInt(8 * width);
         const file = littleEndian(want, at, width);
         const running = littleEndian(live, at, width);
-        // an address moved by the KASLR offset, or (per-CPU offsets) not moved at all
-        if (running !== file && running !== (((file + delta) % mod) + mod) % mod) mismatch(at, `an address field holds 0x${running.toString(16)}, the release's 0x${file.toString(16)} moved by KASLR would be 0x${((((file + delta) % mod) + mod) % mod).toString(16)}`);
+        // KASLR moves an absolute address by the kernel's displacement and a PC-relative reach into
+        // per-CPU space (zero-based, not moved) by its negation; other fields stay as they are
+        const moved = [file, BigInt.asUintN(8 * width, file + delta), BigInt.asUintN(8 * width, file - delta)];
+        if (!moved.includes(running)) mismatch(at, `a relocated field holds 0x${running.toString(16)}, the release's 0x${file.toString(16)} (KASLR displacement 0x${BigInt.asUintN(64, delta).toString(16)})`);
       }
       at += width;
       continue;

@@ -1,6 +1,6 @@
 import { decodeInstructions, findInstructionAt } from '../../arch/x86_64/instructions.js';
 import { findRelaTarget } from '../../arch/x86_64/rela-target.js';
-import { relocationType, relocationWidth } from '../../arch/x86_64/relocations.js';
+import { relocationWidth } from '../../arch/x86_64/relocations.js';
 import { entrySize } from '../../diff/special.js';
 import type { ElfIndex } from '../../elf/lookup.js';
 import type { ElfFile, ElfSection, ElfSymbol } from '../../elf/model.js';
@@ -22,7 +22,7 @@ export interface LiveExpectation {
   address?: string;
   /** The release's bytes, hex. */
   bytes: string;
-  /** [offset, width]: absolute address fields, shifted by KASLR (vmlinux), or filled by the module loader (modules: any value). */
+  /** [offset, width]: relocated fields, moved by KASLR (vmlinux: by the kernel's displacement or its negation), or filled by the module loader (modules: any value). */
   relocated: [number, number][];
   /** [offset, length, why]: bytes the kernel rewrites. */
   rewritten: [number, number, string][];
@@ -82,12 +82,16 @@ export function rewrittenSites(file: ElfFile, idx: ElfIndex, fn: ElfSymbol, code
   return out.sort((a, b) => a[0] - b[0]);
 }
 
-/** Absolute fields of a vmlinux function (from the compiled original's relocations: run-pre proved they are the release's). */
-export function absoluteFields(idx: ElfIndex, fn: ElfSymbol): [number, number][] {
+/**
+ * The relocated fields of a vmlinux function (from the compiled original's relocations: run-pre
+ * proved they are the release's). KASLR moves them at boot: an absolute address by the kernel's
+ * displacement, a PC-relative reach into per-CPU space (zero-based, not moved) by its negation.
+ */
+export function vmlinuxFields(idx: ElfIndex, fn: ElfSymbol): [number, number][] {
   const sec = fn.section as ElfSection;
   return idx
     .findRelasInRange(sec, fn.value, fn.value + BigInt(fn.size))
-    .filter((r) => relocationType(r.type)?.pcRelative === false && relocationWidth(r.type) > 0)
+    .filter((r) => relocationWidth(r.type) > 0)
     .map((r) => [Number(r.offset - fn.value), relocationWidth(r.type)]);
 }
 

@@ -93,6 +93,17 @@ describe('the running code compared with the release before loading', () => {
     expect(r).toEqual({ available: true, functions: [{ object: 'vmlinux', function: 'cmdline_proc_show', result: 'matches', rewritten: ['+0x0 ftrace call'] }] });
   });
 
+  it('a PC-relative reach into per-CPU space (zero-based: KASLR moves the field by the negated displacement) matches', async () => {
+    const running = runningCode();
+    // 90 90 90 90 in the release; the kernel moved 0x19000000 up, so the displacement shrank by as much
+    running.set([0x90, 0x90, 0x90, 0x77], 14);
+    const r = await checkLiveCode(host(running, KALLSYMS), moduleWith([expectation({ relocated: [[8, 4], [14, 4]] })]), 'livepatch_a');
+    expect(r.functions[0]?.result).toBe('matches');
+    running[17] = 0x78;
+    const e = await refusal(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation({ relocated: [[8, 4], [14, 4]] })]), 'livepatch_a'));
+    expect(e.data).toMatchObject({ offset: 14 });
+  });
+
   it('an address field that KASLR alone cannot explain is a mismatch', async () => {
     const running = runningCode();
     running[9] = 0x01;
