@@ -8,6 +8,7 @@ import { benchDiff, benchKpatchUnits } from './diff.js';
 import { benchElf, benchElfFuzz, benchStringTable } from './elf.js';
 import { benchApply } from './apply.js';
 import { benchKernels } from './kernels.js';
+import { benchRunPre } from './run-pre.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
@@ -19,6 +20,7 @@ const benches: [string, () => Promise<void>][] = [
   ['diff', benchDiff],
   ['diff kpatch-units', benchKpatchUnits],
   ['build', benchBuild],
+  ['run-pre', benchRunPre],
   ['demo', benchDemo],
   ['apply', benchApply],
   ['kernels', benchKernels],

@@ -25,7 +25,7 @@ import { verifyAndWrite } from './verify.js';
 //   run-pre    the originals proven to be the code the release runs (run-pre.ts)
 //   generate   the patch objects and klp_func rows               (generate.ts)
 //   link       the module, by kbuild                             (link.ts)
-//   post-link  livepatch relocations; exports and vermagic checked (post-link.ts)
+//   post-link  livepatch relocations; exports and vermagic checked; the release code apply compares with (post-link.ts)
 //   verify     read back and checked independently, then written (verify.ts)
 // Only the files the diff touches are compiled, each with the command
 // kbuild would run, outside the prepared tree: nothing is ever written in it.
@@ -70,7 +70,6 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     const checked = await stage('run-pre', () => runPreStage(changed, o.workspace, { skip: o.skipRunPre === true, facts }));
     const generated = await stage('generate', () => generate(checked, facts));
     if (o.skipRunPre) generated.warnings.unshift(RUN_PRE_SKIPPED);
-    const expectations = await liveExpectations(checked, generated.built, facts);
     await recipe;
     const ko = await stage('link', () =>
       link({ options: o, runPre: o.skipRunPre ? 'skipped' : 'passed', moduleName, generated, tree: o.workspace.sourceTree, dir: path.join(work, 'module') }).catch((e: unknown) => {
@@ -78,7 +77,8 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
         throw e;
       }),
     );
-    const linked = await stage('post-link', () => postLink({ ko, expectations, placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
+    // what apply will compare the running code with: the release's bytes of each function the klp_func rows name
+    const linked = await stage('post-link', async () => postLink({ ko, expectations: await liveExpectations(checked, generated.built, facts), placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
     await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux, exports: facts.exports }));
     return {
       release: o.workspace.release,

@@ -69,20 +69,21 @@ describe('run-pre against the release', () => {
     expect(report.objects[0]?.patched).toEqual([{ name: 'init_once', sympos: 2 }]);
     expect(report.objects[0]?.runPre).toContainEqual(expect.objectContaining({ name: 'init_once', role: 'replaced', result: 'matched', sympos: 2, candidates: 2 }));
 
-    const vm = await Vm.start({ workspace: ws, cacheRoot: cache, withCli: true, modules: ['vfat'] });
+    const vm = await Vm.start({ workspace: ws, cacheRoot: cache, withCli: true, modules: ['vfat', 'loop', 'nls_cp437', 'nls_ascii'] });
     try {
       await vm.copyIn(ko, '/root/fat.ko');
       const sh = async (cmd: string): Promise<{ code: number; out: string }> => {
         const r = await vm.run(`cd /root; ${cmd}`, { timeoutMs: 240_000 });
         return { code: r.exitCode, out: r.output };
       };
-      expect((await sh('modprobe vfat && grep -c "^fat " /proc/modules')).out).toBe('1\n');
+      // vfat's default codepage and charset, and a loop device for the image
+      expect((await sh('for m in vfat loop nls_cp437 nls_ascii; do modprobe $m || exit 1; done; grep -c "^fat " /proc/modules')).out).toBe('1\n');
       const apply = await sh('rebootless apply fat.ko --json 2>/tmp/err');
       expect(apply.code, apply.out).toBe(0);
       const live = (JSON.parse(apply.out) as { liveCode: { functions: { object: string; function: string; result: string }[] } }).liveCode.functions;
       expect(live).toEqual([expect.objectContaining({ object: 'fat', function: 'init_once', result: 'matches' })]);
       // the first fat inode ever allocated runs the slab constructor: the patched one
-      const mounted = await sh('dd if=/dev/zero of=/tmp/fat.img bs=1k count=2048 2>/dev/null && mkdosfs /tmp/fat.img >/dev/null && mkdir -p /mnt && mount -o loop -t vfat /tmp/fat.img /mnt && touch /mnt/a && dmesg | grep -c "rebootless: fat inode constructed"; umount /mnt');
+      const mounted = await sh('dd if=/dev/zero of=/tmp/fat.img bs=1M count=40 2>/dev/null && mkdosfs /tmp/fat.img >/dev/null && mkdir -p /mnt && mount -o loop -t vfat /tmp/fat.img /mnt && touch /mnt/a && dmesg | grep -c "rebootless: fat inode constructed"; umount /mnt');
       expect(Number(mounted.out.trim().split('\n')[0])).toBeGreaterThan(0);
       expect((await sh('rebootless revert livepatch_fat_inode_ctor')).code).toBe(0);
       expect((await sh('ls /sys/kernel/livepatch | wc -l')).out.trim()).toBe('0');
