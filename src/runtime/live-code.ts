@@ -54,21 +54,30 @@ function expectationsOf(bytes: Uint8Array, file: string): Expected[] | undefined
   }
 }
 
-/** object → name → addresses, in kallsyms order (the order livepatch's sympos counts in). */
-function kallsymsAddresses(text: string): Map<string, Map<string, bigint[]>> {
-  const out = new Map<string, Map<string, bigint[]>>();
-  for (const line of text.split('\n')) {
-    const [addr, , name, mod] = line.split(/\s+/);
-    if (!addr || !name) continue;
-    const object = mod?.replace(/^\[|\]$/g, '') || 'vmlinux';
-    let names = out.get(object);
-    if (!names) out.set(object, (names = new Map()));
-    const list = names.get(name);
-    if (list) list.push(BigInt(`0x${addr}`));
-    else names.set(name, [BigInt(`0x${addr}`)]);
+/**
+ * The addresses of the symbols named `name` in `object`, in kallsyms order (the order livepatch's
+ * sympos counts in). Found by searching the text for the name (kallsyms has a line per symbol of
+ * every object: parsing them all would cost more than the check itself).
+ */
+function kallsymsAddresses(text: string, object: string, name: string): bigint[] {
+  const out: bigint[] = [];
+  const needle = ` ${name}`;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
+    const end = at + needle.length;
+    const next = text[end];
+    // the whole name: a line ends after it, or its module follows
+    if (next !== '\n' && next !== '\t' && next !== ' ' && next !== undefined) continue;
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const lineEnd = text.indexOf('\n', end);
+    const [addr, type, sym, mod] = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).split(/\s+/);
+    if (!addr || !type || sym !== name) continue;
+    if ((mod?.replace(/^\[|\]$/g, '') || 'vmlinux') === object) out.push(BigInt(`0x${addr}`));
   }
   return out;
 }
+
+/** Whether kallsyms lists any symbol of a module (a loaded module has a `[name]` tag). */
+const moduleListed = (text: string, object: string): boolean => object === 'vmlinux' || text.includes(`\t[${object}]`);
 
 const littleEndian = (b: Uint8Array, at: number, width: number): bigint => {
   let v = 0n;
@@ -119,17 +128,16 @@ async function compare(e: Expected, live: Uint8Array, address: bigint, module: s
 export async function checkLiveCode(h: LiveHost, file: string, module: string): Promise<LiveCodeReport> {
   const expected = expectationsOf(await readFile(file), file);
   if (!expected) return { available: false, functions: [] };
-  const kallsyms = kallsymsAddresses((await readTextIfAny(hostPath(h, 'proc/kallsyms'))) ?? '');
+  const kallsyms = (await readTextIfAny(hostPath(h, 'proc/kallsyms'))) ?? '';
   let memory: KernelMemory | undefined;
   const functions: LiveCodeCheck[] = [];
   try {
     for (const e of expected) {
-      const names = kallsyms.get(e.object);
-      if (!names) {
+      if (!moduleListed(kallsyms, e.object)) {
         functions.push({ object: e.object, function: e.name, result: 'not-loaded', rewritten: [] });
         continue;
       }
-      const all = names.get(e.name) ?? [];
+      const all = kallsymsAddresses(kallsyms, e.object, e.name);
       const address = e.sympos === 0 ? (all.length === 1 ? all[0] : undefined) : all[e.sympos - 1];
       if (address === undefined) throw new RebootlessError('LIVE_CODE_MISMATCH', { module, object: e.object, function: e.name, offset: 0, expected: `${e.name},${e.sympos}`, running: `${all.length} symbol(s) of that name`, why: 'the running kernel has no such function at that position' });
       if (address === 0n) throw new RebootlessError('LIVE_CODE_UNREADABLE', { path: hostPath(h, 'proc/kallsyms'), reason: 'addresses are hidden (kptr_restrict): run as root' });
