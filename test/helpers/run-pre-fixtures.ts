@@ -24,6 +24,11 @@ function compile(file: string, defines: string[], as: 'build' | 'release' = 'bui
 
 const read = (file: string): ElfFile => parseElf(readFileSync(file), { file });
 
+/** sites.c: a function with an ftrace call and a two-instruction alternative. */
+export function compiledSites(): ElfFile {
+  return read(compile('sites.c', []));
+}
+
 /** unit.c as a build compiles the original (UNIT=1 or 2, plus drift). */
 export function compiledUnit(unit: 1 | 2, defines: string[] = []): ElfFile {
   return read(compile('unit.c', [`UNIT=${unit}`, ...defines]));

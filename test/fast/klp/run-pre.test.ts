@@ -3,7 +3,9 @@ import { findSymtab } from '../../../src/elf/index.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 import { kernelResolver } from '../../../src/klp/kernel-refs.js';
 import { runPre, type RunPreTarget } from '../../../src/klp/run-pre/index.js';
-import { compiledUnit, imageOf, release, replacing } from '../../helpers/run-pre-fixtures.js';
+import { buildIndex } from '../../../src/elf/lookup.js';
+import { rewrittenSites } from '../../../src/klp/run-pre/expect.js';
+import { compiledSites, compiledUnit, imageOf, release, replacing } from '../../helpers/run-pre-fixtures.js';
 
 // run-pre against a miniature release whose two translation units share
 // every static name: the compiled original must be byte for byte the
@@ -105,3 +107,21 @@ describe('the resolver takes run-pre\'s bindings', () => {
     expect(resolve({ name: 'count', local: true })).toEqual({ kind: 'klp', object: 'vmlinux', name: 'count', sympos: 2 });
   });
 });
+
+describe('the places the kernel rewrites, for apply\'s check', () => {
+  it('an ftrace call (5 bytes) and an alternative over its full length (two instructions, 6 bytes)', () => {
+    const file = compiledSites();
+    const idx = buildIndex(file);
+    const fn = idx.findSymbolsByName('rewritten')[0];
+    const sec = fn?.section;
+    if (!fn || !sec) throw new Error('no rewritten()');
+    const code = sec.data.subarray(Number(fn.value), Number(fn.value) + fn.size);
+    const sites = rewrittenSites(file, idx, fn, code);
+    expect(sites[0]).toEqual([0, 5, 'ftrace call']);
+    const alt = sites.find((x) => x[2] === 'alternative');
+    expect(alt?.[1]).toBe(6);
+    // mfence; lfence where the alternative starts
+    expect([...code.subarray(alt?.[0], (alt?.[0] ?? 0) + 6)]).toEqual([0x0f, 0xae, 0xf0, 0x0f, 0xae, 0xe8]);
+  });
+});
+
