@@ -10,7 +10,7 @@ import { STT_FUNC } from '../elf/constants.js';
 import { findSymtab } from '../elf/edit.js';
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfSection } from '../elf/model.js';
-import { hexOf, moduleFields, rewrittenSites, vmlinuxFields, type LiveExpectation, type LiveExpectations } from '../klp/run-pre/expect.js';
+import { hexOf, relocatedFields, rewrittenSites, type LiveExpectation, type LiveExpectations } from '../klp/run-pre/expect.js';
 import type { OpenElf } from '../elf/files.js';
 
 // Stage 5, run-pre: each changed object's original, as compiled from the
@@ -88,12 +88,12 @@ export async function liveExpectations(checked: readonly CheckedObject[], built:
         const fn = functionAt(findSymtab(c.targetFile)?.symbols ?? [], row.name, row.sympos);
         if (!fn?.section) continue;
         const bytes = fn.section.data.subarray(Number(fn.value), Number(fn.value) + fn.size);
-        functions.push({ object: c.owner.name, name: row.name, sympos: row.sympos, bytes: hexOf(bytes), relocated: moduleFields(targetIdx, fn), rewritten });
+        functions.push({ object: c.owner.name, name: row.name, sympos: row.sympos, bytes: hexOf(bytes), relocated: relocatedFields(targetIdx, fn), rewritten });
       } else {
         const fn = functionAt(image.symbolsNamed(row.name), row.name, row.sympos);
         if (!fn) continue;
         const bytes = await image.read(fn.value, fn.size);
-        functions.push({ object: 'vmlinux', name: row.name, sympos: row.sympos, address: `0x${fn.value.toString(16)}`, bytes: hexOf(bytes), relocated: vmlinuxFields(origIdx, orig), rewritten });
+        functions.push({ object: 'vmlinux', name: row.name, sympos: row.sympos, address: `0x${fn.value.toString(16)}`, bytes: hexOf(bytes), relocated: relocatedFields(origIdx, orig), rewritten });
       }
     }
   }

@@ -1,6 +1,8 @@
+import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fetchRelease } from '../../src/kernel/fetch.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
+import { runCommand } from '../../src/util/process.js';
 import { silentProgress } from '../../src/util/progress.js';
 import { REPO } from './run-cli.js';
 
@@ -13,4 +15,17 @@ export function sharedCache(): string {
 export async function defaultWorkspace(): Promise<KernelWorkspace> {
   const r = await fetchRelease({ cacheRoot: sharedCache(), progress: silentProgress });
   return r.workspace;
+}
+
+/**
+ * An in-tree build directory as a user would have it, for `kernel add`: the workspace's
+ * prepared tree hard-linked (never written: replace a file by unlinking it first), with
+ * vmlinux and System.map beside it and the release in include/config/kernel.release.
+ */
+export async function copyPreparedTree(ws: KernelWorkspace, dest: string): Promise<void> {
+  await runCommand('cp', ['-al', ws.sourceTree, dest]);
+  symlinkSync(ws.vmlinux, path.join(dest, 'vmlinux'));
+  symlinkSync(ws.systemMap, path.join(dest, 'System.map'));
+  unlinkSync(path.join(dest, 'include/config/kernel.release'));
+  writeFileSync(path.join(dest, 'include/config/kernel.release'), `${ws.release}\n`);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,7 @@ import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { silentProgress } from '../../src/util/progress.js';
 import { tryModule } from '../helpers/build-and-try.js';
 import { runCliProcess } from '../helpers/run-cli.js';
-import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
-import { runCommand } from '../../src/util/process.js';
+import { copyPreparedTree, defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 
 // The kernels hosts really run, chosen from Debian's archive as it is today
 // (never hard-coded): an older bookworm ABI of the plain amd64 flavour (its
@@ -96,11 +95,7 @@ describe('kernels beyond the newest bookworm cloud release', () => {
     const ws = await defaultWorkspace();
     // an in-tree build directory as a user would have it, hard-linked from the workspace (never written)
     const tree = path.join(out, 'my-build');
-    await runCommand('cp', ['-al', ws.sourceTree, tree]);
-    symlinkSync(ws.vmlinux, path.join(tree, 'vmlinux'));
-    symlinkSync(ws.systemMap, path.join(tree, 'System.map'));
-    unlinkSync(path.join(tree, 'include/config/kernel.release'));
-    writeFileSync(path.join(tree, 'include/config/kernel.release'), `${ws.release}\n`);
+    await copyPreparedTree(ws, tree);
     const name = `mine-${path.basename(out)}`;
     const added = await runCliProcess(['kernel', 'add', name, '--build-dir', tree, '--vmlinuz', ws.vmlinuz, '--modules', ws.modulesDir, '--json'], env());
     expect(added.code, added.stderr).toBe(0);

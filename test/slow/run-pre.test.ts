@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { modinfoOf, modinfoValue, parseElf } from '../../src/elf/index.js';
-import { runCommand } from '../../src/util/process.js';
 import { Vm } from '../../src/vm/session.js';
 import { runCliProcess } from '../helpers/run-cli.js';
-import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
+import { copyPreparedTree, defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 
 // run-pre on the real release: a tree that is not the one the kernel was
 // built from is refused before anything is built on it; a function whose
@@ -23,11 +22,7 @@ describe('run-pre against the release', () => {
     const ws = await defaultWorkspace();
     // a copy of the prepared tree, hard-linked (never written), with one file replaced
     const tree = path.join(out, 'altered');
-    await runCommand('cp', ['-al', ws.sourceTree, tree]);
-    symlinkSync(ws.vmlinux, path.join(tree, 'vmlinux'));
-    symlinkSync(ws.systemMap, path.join(tree, 'System.map'));
-    unlinkSync(path.join(tree, 'include/config/kernel.release'));
-    writeFileSync(path.join(tree, 'include/config/kernel.release'), `${ws.release}\n`);
+    await copyPreparedTree(ws, tree);
     const file = path.join(tree, 'fs/proc/cmdline.c');
     const lines = readFileSync(file, 'utf8').split('\n');
     unlinkSync(file);

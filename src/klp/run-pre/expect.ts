@@ -83,20 +83,12 @@ export function rewrittenSites(file: ElfFile, idx: ElfIndex, fn: ElfSymbol, code
 }
 
 /**
- * The relocated fields of a vmlinux function (from the compiled original's relocations: run-pre
- * proved they are the release's). KASLR moves them at boot: an absolute address by the kernel's
- * displacement, a PC-relative reach into per-CPU space (zero-based, not moved) by its negation.
+ * Every relocated field of a function: of a vmlinux function from the compiled original's
+ * relocations (run-pre proved they are the release's), moved by KASLR at boot (an absolute
+ * address by the kernel's displacement, a PC-relative reach into the zero-based per-CPU space
+ * by its negation); of a module function from the module file's own, filled by the loader.
  */
-export function vmlinuxFields(idx: ElfIndex, fn: ElfSymbol): [number, number][] {
-  const sec = fn.section as ElfSection;
-  return idx
-    .findRelasInRange(sec, fn.value, fn.value + BigInt(fn.size))
-    .filter((r) => relocationWidth(r.type) > 0)
-    .map((r) => [Number(r.offset - fn.value), relocationWidth(r.type)]);
-}
-
-/** Every relocated field of a module function, from the module file's own relocations. */
-export function moduleFields(idx: ElfIndex, fn: ElfSymbol): [number, number][] {
+export function relocatedFields(idx: ElfIndex, fn: ElfSymbol): [number, number][] {
   const sec = fn.section as ElfSection;
   return idx
     .findRelasInRange(sec, fn.value, fn.value + BigInt(fn.size))

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { findSymtab } from '../../../src/elf/index.js';
-import { RebootlessError } from '../../../src/errors/index.js';
 import { kernelResolver } from '../../../src/klp/kernel-refs.js';
 import { runPre, type RunPreTarget } from '../../../src/klp/run-pre/index.js';
 import { buildIndex } from '../../../src/elf/lookup.js';
 import { rewrittenSites } from '../../../src/klp/run-pre/expect.js';
 import { compiledSites, compiledUnit, imageOf, release, replacing } from '../../helpers/run-pre-fixtures.js';
+import { rejection } from '../../helpers/errors.js';
 
 // run-pre against a miniature release whose two translation units share
 // every static name: the compiled original must be byte for byte the
@@ -14,12 +14,6 @@ import { compiledSites, compiledUnit, imageOf, release, replacing } from '../../
 
 const vmlinuxTarget = (): RunPreTarget => ({ kind: 'vmlinux', image: imageOf(release().vmlinux) });
 const moduleTarget = (): RunPreTarget => ({ kind: 'module', name: 'mini', file: release().module });
-
-async function refusal(p: Promise<unknown>): Promise<RebootlessError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  if (!(e instanceof RebootlessError)) throw new Error(`expected a refusal, got ${String(e)}`);
-  return e;
-}
 
 describe('run-pre against a linked image (vmlinux)', () => {
   it('matches the unit that was linked, binding the repeated static function and its data to that unit\'s', async () => {
@@ -44,7 +38,7 @@ describe('run-pre against a linked image (vmlinux)', () => {
 
   it('refuses a source that compiles to other code: RUN_PRE_MISMATCH names the function, the offset and both instructions', async () => {
     const orig = compiledUnit(1, ['DRIFT']);
-    const e = await refusal(runPre({ object: 'unit1.o', orig, patched: orig, diff: replacing(orig, ['helper']), target: vmlinuxTarget() }));
+    const e = await rejection(runPre({ object: 'unit1.o', orig, patched: orig, diff: replacing(orig, ['helper']), target: vmlinuxTarget() }));
     expect(e.code).toBe('RUN_PRE_MISMATCH');
     const d = e.data as { function: string; offset: number; compiled: string; running: string; candidates: string[] };
     expect(d.function).toBe('helper');
@@ -57,7 +51,7 @@ describe('run-pre against a linked image (vmlinux)', () => {
 
   it('refuses code that reads another string than the release\'s', async () => {
     const orig = compiledUnit(1, ['MESSAGE="unit SAYS %d\\n"']);
-    const e = await refusal(runPre({ object: 'unit1.o', orig, patched: orig, diff: replacing(orig, ['show_1']), target: vmlinuxTarget() }));
+    const e = await rejection(runPre({ object: 'unit1.o', orig, patched: orig, diff: replacing(orig, ['show_1']), target: vmlinuxTarget() }));
     expect(e.code).toBe('RUN_PRE_MISMATCH');
     expect((e.data as { why: string }).why).toMatch(/string "unit SAYS/);
   });
@@ -87,7 +81,7 @@ describe('run-pre against a module file (relocatable)', () => {
 
   it('refuses drifted code in a module', async () => {
     const orig = compiledUnit(2, ['DRIFT']);
-    const e = await refusal(runPre({ object: 'unit2.o', orig, patched: orig, diff: replacing(orig, ['helper']), target: moduleTarget() }));
+    const e = await rejection(runPre({ object: 'unit2.o', orig, patched: orig, diff: replacing(orig, ['helper']), target: moduleTarget() }));
     expect(e.code).toBe('RUN_PRE_MISMATCH');
     expect((e.data as { target: string }).target).toBe('mini');
   });

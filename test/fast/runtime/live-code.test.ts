@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElfSection, parseElf, serializeElf, SHT_PROGBITS } from '../../../src/elf/index.js';
-import { RebootlessError } from '../../../src/errors/index.js';
 import type { LiveHost } from '../../../src/runtime/host.js';
 import { checkLiveCode } from '../../../src/runtime/live-code.js';
 import { livepatchModule } from '../../helpers/livepatch-fixtures.js';
+import { rejection } from '../../helpers/errors.js';
 
 // apply's check of the running code, against a fake /proc: kallsyms with
 // addresses and a kcore (an ELF core file with one PT_LOAD segment) holding
@@ -81,12 +81,6 @@ function runningCode(): Uint8Array {
   return b;
 }
 
-async function refusal(p: Promise<unknown>): Promise<RebootlessError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  if (!(e instanceof RebootlessError)) throw new Error(`expected a refusal, got ${String(e)}`);
-  return e;
-}
-
 describe('the running code compared with the release before loading', () => {
   it('matches when only the fentry site and the KASLR-moved address differ, at the sympos-th symbol of the name', async () => {
     const r = await checkLiveCode(host(runningCode(), KALLSYMS), moduleWith([expectation()]), 'livepatch_a');
@@ -100,14 +94,14 @@ describe('the running code compared with the release before loading', () => {
     const r = await checkLiveCode(host(running, KALLSYMS), moduleWith([expectation({ relocated: [[8, 4], [14, 4]] })]), 'livepatch_a');
     expect(r.functions[0]?.result).toBe('matches');
     running[17] = 0x78;
-    const e = await refusal(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation({ relocated: [[8, 4], [14, 4]] })]), 'livepatch_a'));
+    const e = await rejection(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation({ relocated: [[8, 4], [14, 4]] })]), 'livepatch_a'));
     expect(e.data).toMatchObject({ offset: 14 });
   });
 
   it('an address field that KASLR alone cannot explain is a mismatch', async () => {
     const running = runningCode();
     running[9] = 0x01;
-    const e = await refusal(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation()]), 'livepatch_a'));
+    const e = await rejection(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation()]), 'livepatch_a'));
     expect(e.code).toBe('LIVE_CODE_MISMATCH');
     expect(e.data).toMatchObject({ function: 'cmdline_proc_show', offset: 8 });
   });
@@ -115,14 +109,14 @@ describe('the running code compared with the release before loading', () => {
   it('a byte the kernel never rewrites differs: refused, naming the offset and both byte runs', async () => {
     const running = runningCode();
     running[20] = 0xcc; // an int3, as a kprobe leaves it
-    const e = await refusal(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation()]), 'livepatch_a'));
+    const e = await rejection(checkLiveCode(host(running, KALLSYMS), moduleWith([expectation()]), 'livepatch_a'));
     expect(e.code).toBe('LIVE_CODE_MISMATCH');
     expect(e.data).toMatchObject({ object: 'vmlinux', function: 'cmdline_proc_show', offset: 20, expected: '90 90 90 90 90 90 90 90', running: 'cc 90 90 90 90 90 90 90' });
     expect(e.hint).toMatch(/kprobe/);
   });
 
   it('reads the sympos-th function of the name: the first cmdline_proc_show holds other bytes', async () => {
-    const e = await refusal(checkLiveCode(host(runningCode(), KALLSYMS), moduleWith([expectation({ sympos: 1 })]), 'livepatch_a'));
+    const e = await rejection(checkLiveCode(host(runningCode(), KALLSYMS), moduleWith([expectation({ sympos: 1 })]), 'livepatch_a'));
     expect(e.code).toBe('LIVE_CODE_MISMATCH');
   });
 
