@@ -6,11 +6,11 @@ import { findModuleFile } from '../kernel/module-files.js';
 import { objectFileBlock } from '../klp/kernel-refs.js';
 import { linkedImage, runPre, type LinkedImage } from '../klp/run-pre/index.js';
 import type { BuiltObject, ChangedObject, CheckedObject, KernelFacts } from './types.js';
-import { STT_FUNC } from '../elf/constants.js';
+import { SHT_NOBITS, STT_FUNC } from '../elf/constants.js';
 import { findSymtab } from '../elf/edit.js';
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfSection } from '../elf/model.js';
-import { hexOf, relocatedFields, rewrittenSites, type LiveExpectation, type LiveExpectations } from '../klp/run-pre/expect.js';
+import { hexOf, LINKED_SITE_TABLES, linkedTableSites, relocatedFields, rewrittenSites, type LiveExpectation, type LiveExpectations } from '../klp/run-pre/expect.js';
 import type { OpenElf } from '../elf/files.js';
 
 // Stage 5, run-pre: each changed object's original, as compiled from the
@@ -61,6 +61,25 @@ export async function runPreStage(changed: readonly ChangedObject[], ws: KernelW
   return out;
 }
 
+/** The places, once each, in order. */
+function mergeSites(sites: [number, number, string][]): [number, number, string][] {
+  const seen = new Set<string>();
+  return sites.filter((x) => !seen.has(`${x[0]}:${x[1]}`) && seen.add(`${x[0]}:${x[1]}`)).sort((a, b) => a[0] - b[0]);
+}
+
+const tables = new WeakMap<OpenElf, Promise<{ name: string; addr: bigint; bytes: Uint8Array }[]>>();
+
+/** vmlinux's linked site tables (klp/run-pre/expect.ts), read once per build. */
+function linkedTables(facts: RunPreOptions['facts']): Promise<{ name: string; addr: bigint; bytes: Uint8Array }[]> {
+  let t = tables.get(facts.vmlinux);
+  if (!t) {
+    const wanted = facts.vmlinux.file.sections.filter((s) => s.name in LINKED_SITE_TABLES && s.size > 0 && s.type !== SHT_NOBITS);
+    t = Promise.all(wanted.map(async (s) => ({ name: s.name, addr: s.addr, bytes: await facts.vmlinux.readSectionBytes(s, 0, s.size) })));
+    tables.set(facts.vmlinux, t);
+  }
+  return t;
+}
+
 /** vmlinux's (address order) or a module's (table order) function of that name at livepatch's sympos. */
 function functionAt(symbols: readonly ElfSymbol[], name: string, sympos: number): ElfSymbol | undefined {
   const same = symbols.filter((s) => s.name === name && s.type === STT_FUNC && s.section !== null);
@@ -88,12 +107,15 @@ export async function liveExpectations(checked: readonly CheckedObject[], built:
         const fn = functionAt(findSymtab(c.targetFile)?.symbols ?? [], row.name, row.sympos);
         if (!fn?.section) continue;
         const bytes = fn.section.data.subarray(Number(fn.value), Number(fn.value) + fn.size);
-        functions.push({ object: c.owner.name, name: row.name, sympos: row.sympos, bytes: hexOf(bytes), relocated: relocatedFields(targetIdx, fn), rewritten });
+        // the module file's own side tables too: objtool may have run on the linked module only
+        const own = rewrittenSites(c.targetFile, targetIdx, fn, bytes);
+        functions.push({ object: c.owner.name, name: row.name, sympos: row.sympos, bytes: hexOf(bytes), relocated: relocatedFields(targetIdx, fn), rewritten: mergeSites([...rewritten, ...own]) });
       } else {
         const fn = functionAt(image.symbolsNamed(row.name), row.name, row.sympos);
         if (!fn) continue;
         const bytes = await image.read(fn.value, fn.size);
-        functions.push({ object: 'vmlinux', name: row.name, sympos: row.sympos, address: `0x${fn.value.toString(16)}`, bytes: hexOf(bytes), relocated: relocatedFields(origIdx, orig), rewritten });
+        const linked = (await linkedTables(facts)).flatMap((t) => linkedTableSites(t.name, t.addr, t.bytes, fn.value, bytes));
+        functions.push({ object: 'vmlinux', name: row.name, sympos: row.sympos, address: `0x${fn.value.toString(16)}`, bytes: hexOf(bytes), relocated: relocatedFields(origIdx, orig), rewritten: mergeSites([...rewritten, ...linked]) });
       }
     }
   }

@@ -96,4 +96,36 @@ export function relocatedFields(idx: ElfIndex, fn: ElfSymbol): [number, number][
     .map((r) => [Number(r.offset - fn.value), relocationWidth(r.type)]);
 }
 
+/**
+ * Tables of a linked vmlinux that list places by a 32-bit offset from each entry (`.long site - .`),
+ * with each entry's size. objtool writes them for the whole of vmlinux when the kernel delays it
+ * to the final link (IBT kernels: 6.12), so the compiled original does not have them.
+ */
+export const LINKED_SITE_TABLES: Record<string, { stride: number; why: string }> = {
+  '.return_sites': { stride: 4, why: 'return thunk' },
+  '.retpoline_sites': { stride: 4, why: 'retpoline' },
+  '.call_sites': { stride: 4, why: 'call depth accounting' },
+  '.ibt_endbr_seal': { stride: 4, why: 'sealed ENDBR' },
+  '.static_call_sites': { stride: 8, why: 'static call' },
+};
+
+/** The places a linked table (`bytes` of a section at `addr`) lists inside [start, start + code.length). */
+export function linkedTableSites(name: string, addr: bigint, bytes: Uint8Array, start: bigint, code: Uint8Array): [number, number, string][] {
+  const table = LINKED_SITE_TABLES[name];
+  if (!table) return [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const end = start + BigInt(code.length);
+  const out: [number, number, string][] = [];
+  let insns: ReturnType<typeof decodeInstructions> | undefined;
+  for (let at = 0; at + 4 <= bytes.length; at += table.stride) {
+    const site = addr + BigInt(at) + BigInt(view.getInt32(at, true));
+    if (site < start || site >= end) continue;
+    const offset = Number(site - start);
+    insns ??= decodeInstructions(code, { text: false });
+    const length = findInstructionAt(insns, offset)?.length ?? 1;
+    out.push([offset, Math.min(length, code.length - offset), table.why]);
+  }
+  return out;
+}
+
 export const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');

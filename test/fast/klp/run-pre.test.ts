@@ -3,7 +3,7 @@ import { findSymtab } from '../../../src/elf/index.js';
 import { kernelResolver } from '../../../src/klp/kernel-refs.js';
 import { runPre, type RunPreTarget } from '../../../src/klp/run-pre/index.js';
 import { buildIndex } from '../../../src/elf/lookup.js';
-import { rewrittenSites } from '../../../src/klp/run-pre/expect.js';
+import { linkedTableSites, rewrittenSites } from '../../../src/klp/run-pre/expect.js';
 import { compiledSites, compiledUnit, imageOf, release, replacing } from '../../helpers/run-pre-fixtures.js';
 import { rejection } from '../../helpers/errors.js';
 
@@ -116,6 +116,24 @@ describe('the places the kernel rewrites, for apply\'s check', () => {
     expect(alt?.[1]).toBe(6);
     // mfence; lfence where the alternative starts
     expect([...code.subarray(alt?.[0], (alt?.[0] ?? 0) + 6)]).toEqual([0x0f, 0xae, 0xf0, 0x0f, 0xae, 0xe8]);
+  });
+
+  it('a linked vmlinux\'s own tables (objtool at the final link: 6.12) name return thunks and call sites by 32-bit offsets from each entry', () => {
+    const start = 0xffffffff81000100n;
+    // endbr64; call (depth accounting site); jmp __x86_return_thunk
+    const code = Uint8Array.from([0xf3, 0x0f, 0x1e, 0xfa, 0xe8, 1, 2, 3, 4, 0xe9, 5, 6, 7, 8]);
+    const table = new Uint8Array(12);
+    const view = new DataView(table.buffer);
+    const addr = 0xffffffff82000000n;
+    // entries: the jmp, a place in another function, the call
+    view.setInt32(0, Number(start + 9n - addr), true);
+    view.setInt32(4, Number(start + 0x1000n - (addr + 4n)), true);
+    view.setInt32(8, Number(start + 4n - (addr + 8n)), true);
+    expect(linkedTableSites('.return_sites', addr, table, start, code)).toEqual([
+      [9, 5, 'return thunk'],
+      [4, 5, 'return thunk'],
+    ]);
+    expect(linkedTableSites('.unknown', addr, table, start, code)).toEqual([]);
   });
 });
 
