@@ -11,7 +11,7 @@ import { formatDuration } from '../src/util/progress.js';
 // with the mean CPU time beside it (less moved by other work on the machine).
 // Node's own start (`node -e 0`) is printed as the floor. A second pass loads
 // the same commands with a module hook and counts what they load: the decoder,
-// execa, kbuild and the pipeline must not be among them. Figures only.
+// nano-spawn, kbuild and the pipeline must not be among them. Figures only.
 
 const ROUNDS = 10;
 const GOAL_MS = 150;
@@ -29,7 +29,7 @@ const FLOOR = { label: 'node -e 0 (floor)', args: ['-e', '0'] };
 
 const HEAVY: [string, RegExp][] = [
   ['iced-x86', /node_modules\/iced-x86\//],
-  ['execa', /node_modules\/execa\//],
+  ['nano-spawn', /node_modules\/nano-spawn\//],
   ['kbuild', /\/dist\/kbuild\//],
   ['pipeline', /\/dist\/pipeline\//],
   ['diff', /\/dist\/diff\//],

@@ -35,12 +35,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export async function execCombined(file: string, args: readonly string[]): Promise<ExecResult> {
-  // loaded here, not at the top: status and list read files only, and execa is a tenth of a second to load
-  const { execa } = await import('execa');
-  const r = await execa(file, args, { reject: false, all: true, stdin: 'ignore', encoding: 'utf8' });
-  const cause = r.cause as NodeJS.ErrnoException | undefined;
-  if (r.exitCode === undefined) return { exitCode: 127, output: cause?.code === 'ENOENT' ? `${file}: not found` : String(r.message) };
-  return { exitCode: r.exitCode, output: typeof r.all === 'string' ? r.all.trim() : '' };
+  // loaded here, not at the top: status and list read files only
+  const { runCombined } = await import('../util/process.js');
+  return runCombined(file, args);
 }
 
 export function liveHost(): LiveHost {
