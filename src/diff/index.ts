@@ -17,6 +17,8 @@ import type { DiffOptions, DiffResult } from './types.js';
 
 export type * from './types.js';
 export { hasFentry } from './sections.js';
+/** Loads the instruction decoder the differ uses while the caller waits on compilers. */
+export { preloadIced as preloadDecoder } from '../arch/x86_64/iced.js';
 
 // The object differ, pure: two parsed objects in, a DiffResult out. Its
 // passes, in the order they run, one file each under passes/:

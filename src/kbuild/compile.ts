@@ -127,8 +127,16 @@ async function fastDryRun(c: UnitCompiler, cacheDir: string, key: string, object
  * Compiles `content` as the tree's `source` with kbuild's command, under
  * `dir` (the source copy in `dir/src`, the object in `dir/obj`); returns the
  * object's path. A compiler error names the source as the tree calls it.
+ * `started` is called once the compiler runs (the caller's own work then
+ * overlaps it).
  */
-export async function compileUnit(c: UnitCompiler, u: UnitRecord, unit: { source: string; content: string | Uint8Array; variant: 'original' | 'patched' }, dir: string): Promise<string> {
+export async function compileUnit(
+  c: UnitCompiler,
+  u: UnitRecord,
+  unit: { source: string; content: string | Uint8Array; variant: 'original' | 'patched' },
+  dir: string,
+  started?: () => void,
+): Promise<string> {
   const { source, content } = unit;
   const object = objectFor(source);
   const overlayRoot = path.join(dir, 'src');
@@ -139,7 +147,9 @@ export async function compileUnit(c: UnitCompiler, u: UnitRecord, unit: { source
   const steps = replayCommands(u.commands, { source, object, overlayRoot, output, depDir: path.dirname(output) }, u.record);
   for (const [n, [file, ...args]] of steps.entries()) {
     try {
-      await runInToolchain(c.toolchain, file as string, args, { cwd: c.tree, ...(c.signal ? { signal: c.signal } : {}) });
+      const running = runInToolchain(c.toolchain, file as string, args, { cwd: c.tree, ...(c.signal ? { signal: c.signal } : {}) });
+      if (n === 0) started?.();
+      await running;
     } catch (e) {
       if (n > 0 || !isRebootlessError(e) || e.code !== 'COMMAND_FAILED') throw e;
       const d = (e as RebootlessError<'COMMAND_FAILED'>).data;

@@ -10,6 +10,7 @@ import { cachedObject, storeObject } from '../kbuild/object-cache.js';
 import { ownerOfCommand } from '../kbuild/owner.js';
 import { compilerOf } from '../elf/comment.js';
 import { mapLimit } from '../util/concurrency.js';
+import { preloadDecoder } from '../diff/index.js';
 import type { CompiledObject, KernelFacts, PatchedSource } from './types.js';
 
 // Stage 3, compile: each changed unit compiled with kbuild's own command for
@@ -34,7 +35,9 @@ export async function compile(i: CompileInput): Promise<CompiledObject[]> {
   const jobs = i.files.flatMap((f) => (['original', 'patched'] as const).map((variant) => ({ f, variant })));
   const objects = await mapLimit(jobs, Math.max(1, os.cpus().length), async ({ f, variant }) => {
     const u = recordOf(i.records, f.path);
-    return variant === 'original' ? originalObject(i, f, u) : readElfFile(await compileUnit(i.compiler, u, { source: f.path, content: f.patched, variant }, path.join(i.work, 'patched')));
+    if (variant === 'original') return originalObject(i, f, u);
+    // the diff stage's decoder loads while the compiler runs
+    return readElfFile(await compileUnit(i.compiler, u, { source: f.path, content: f.patched, variant }, path.join(i.work, 'patched'), preloadDecoder));
   });
   const out: CompiledObject[] = [];
   for (const [n, f] of i.files.entries()) {

@@ -1,4 +1,4 @@
-import { iced, type Iced } from './iced.js';
+import { loadIced, type Iced } from './iced.js';
 
 // Instruction boundaries and a disassembly line per instruction, from the
 // iced-x86 decoder (WebAssembly; every decoder and instruction it hands out
@@ -28,6 +28,7 @@ export interface DecodeOptions {
 
 /** GNU syntax with objdump's habits: lower-case hex, short branch targets, rip-relative displacements. */
 function newObjdumpLikeFormatter(): Iced.Formatter {
+  const iced = loadIced();
   const f = new iced.Formatter(iced.FormatterSyntax.Gas);
   f.uppercaseHex = false;
   f.branchLeadingZeros = false;
@@ -45,6 +46,7 @@ let formatter: Iced.Formatter | undefined;
 const objdumpLikeFormatter = (): Iced.Formatter => (formatter ??= newObjdumpLikeFormatter());
 
 export function decodeInstructions(code: Uint8Array, options: DecodeOptions = {}): Instruction[] {
+  const iced = loadIced();
   const address = options.address ?? 0n;
   const starts = [...new Set(options.starts ?? [])].filter((s) => s > 0 && s < code.length).sort((a, b) => a - b);
   const wantText = options.text !== false;
@@ -100,12 +102,16 @@ export function findInstructionAt(insns: readonly Instruction[], offset: number)
   return i && offset < i.offset + i.length ? i : undefined;
 }
 
-/** The System V argument registers in order (1-based argument n is ARGUMENT_REGISTERS[n - 1]), as full 64-bit registers. */
-const ARGUMENT_REGISTERS = [iced.Register.RDI, iced.Register.RSI, iced.Register.RDX, iced.Register.RCX, iced.Register.R8, iced.Register.R9];
+/** The System V register of argument `n` (1-based), as a full 64-bit register. */
+const argumentRegister = (n: number): Iced.Register | undefined => {
+  const { Register } = loadIced();
+  return [Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9][n - 1];
+};
 
 /** `mov $imm, %reg` where %reg (any width) is the register of argument `n` (1-based): the immediate, else undefined. */
 export function immediateArgument(code: Uint8Array, n: number): bigint | undefined {
-  const want = ARGUMENT_REGISTERS[n - 1];
+  const iced = loadIced();
+  const want = argumentRegister(n);
   if (want === undefined) return undefined;
   return withDecoded(code, (insn) => {
     if (insn.isInvalid || insn.mnemonic !== iced.Mnemonic.Mov || insn.opCount !== 2 || insn.op0Kind !== iced.OpKind.Register) return undefined;
@@ -118,7 +124,8 @@ export function immediateArgument(code: Uint8Array, n: number): bigint | undefin
 
 /** Whether the instruction may write the register of argument `n` (1-based) or any part of it. */
 export function writesArgument(code: Uint8Array, n: number): boolean {
-  const want = ARGUMENT_REGISTERS[n - 1];
+  const iced = loadIced();
+  const want = argumentRegister(n);
   if (want === undefined) return false;
   return withDecoded(code, (insn) => {
     if (insn.isInvalid) return true;
@@ -141,6 +148,7 @@ export function writesArgument(code: Uint8Array, n: number): boolean {
 }
 
 function withDecoded<T>(code: Uint8Array, f: (insn: Iced.Instruction) => T): T {
+  const iced = loadIced();
   const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
   const insn = new iced.Instruction();
   try {

@@ -1,4 +1,4 @@
-import { iced } from './iced.js';
+import { loadIced } from './iced.js';
 
 // The addresses linked code refers to, read from its instructions with the
 // decoder's operand API: rip-relative memory operands, call/jmp targets,
@@ -23,6 +23,7 @@ const U64 = (1n << 64n) - 1n;
 const isKernelAddress = (v: bigint): boolean => (v & U64) >= KERNEL_SPACE;
 
 export function decodeCodeReferences(code: Uint8Array, address: bigint): CodeReference[] {
+  const iced = loadIced();
   const out: CodeReference[] = [];
   const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
   const insn = new iced.Instruction();
@@ -62,6 +63,7 @@ export function decodeCodeReferences(code: Uint8Array, address: bigint): CodeRef
  * `starts` (a function start) so the boundaries are the real ones.
  */
 export function instructionEndAt(code: Uint8Array, fieldOffset: number, start = 0): number | undefined {
+  const iced = loadIced();
   const decoder = new iced.Decoder(64, code.subarray(start), iced.DecoderOptions.None);
   const insn = new iced.Instruction();
   try {

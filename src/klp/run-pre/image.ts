@@ -1,5 +1,6 @@
 import { SHF_ALLOC, SHT_NOBITS, STT_FILE, STT_SECTION } from '../../elf/constants.js';
 import type { ElfSection, ElfSymbol } from '../../elf/model.js';
+import { symbolsByAddress, symbolsOfName, upperBoundByValue } from '../../elf/symbol-order.js';
 
 // The release's vmlinux as run-pre reads it: a linked image whose symbols
 // have addresses, and whose bytes are read on demand (it is hundreds of MB;
@@ -21,42 +22,27 @@ export interface LinkedImage {
 export function linkedImage(symbols: readonly ElfSymbol[], sections: readonly ElfSection[], readSection: (s: ElfSection, offset: number, length: number) => Promise<Uint8Array>): LinkedImage {
   const allocated = new Set(sections.filter((s) => (s.flags & SHF_ALLOC) !== 0n));
   const named = (s: ElfSymbol): boolean => s.name !== '' && s.type !== STT_SECTION && s.type !== STT_FILE && s.section !== null && allocated.has(s.section);
-  let byName: Map<string, ElfSymbol[]> | undefined;
-  let sorted: ElfSymbol[] | undefined;
   const byValue = (a: ElfSymbol, b: ElfSymbol): number => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
-  // by name: one pass, each repeated name's few symbols put in address order
-  const names = (): Map<string, ElfSymbol[]> => {
-    if (!byName) {
-      byName = new Map();
-      for (const s of symbols) {
-        if (!named(s)) continue;
-        const list = byName.get(s.name);
-        if (list) list.push(s);
-        else byName.set(s.name, [s]);
-      }
-      for (const list of byName.values()) if (list.length > 1) list.sort(byValue);
-    }
-    return byName;
+  const byName = new Map<string, readonly ElfSymbol[]>();
+  // a repeated name's few symbols put in address order (a stable sort)
+  const names = (name: string): readonly ElfSymbol[] => {
+    let list = byName.get(name);
+    if (!list) byName.set(name, (list = symbolsOfName(symbols, name).filter(named).sort(byValue)));
+    return list;
   };
-  // by address: only to name the place a mismatch reaches (a sort of every symbol)
-  const addresses = (): ElfSymbol[] => (sorted ??= symbols.filter(named).sort(byValue));
   const alloc = sections.filter((s) => (s.flags & SHF_ALLOC) !== 0n && s.size > 0);
   const sectionAt = (address: bigint): ElfSection | undefined => alloc.find((s) => address >= s.addr && address < s.addr + BigInt(s.size));
   return {
-    symbolsNamed: (name) => names().get(name) ?? [],
+    symbolsNamed: names,
     symbolsAt(address) {
-      const list = addresses();
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((list[mid] as ElfSymbol).value <= address) lo = mid + 1;
-        else hi = mid;
-      }
+      const list = symbolsByAddress(symbols);
+      const lo = upperBoundByValue(list, address);
       const out: ElfSymbol[] = [];
       // symbols nest rarely and shallowly: a short scan back finds those covering it
-      for (let i = lo - 1; i >= 0 && i >= lo - 64; i--) {
+      for (let i = lo - 1, seen = 0; i >= 0 && seen < 64 && lo - i < 1024; i--) {
         const s = list[i] as ElfSymbol;
+        if (!named(s)) continue;
+        seen++;
         if (s.value === address || address < s.value + BigInt(s.size)) out.push(s);
       }
       return out;

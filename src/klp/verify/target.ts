@@ -1,6 +1,7 @@
 import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, STB_LOCAL, STT_FILE, STT_FUNC, STT_OBJECT, STT_SECTION } from '../../elf/constants.js';
 import type { ElfFile, ElfSymbol } from '../../elf/model.js';
 import { findSymtab } from '../../elf/edit.js';
+import { symbolsByAddress, symbolsOfName, upperBoundByValue } from '../../elf/symbol-order.js';
 import type { TargetObject, TargetSymbol } from './types.js';
 
 // The running kernel's view of an object's symbols, rebuilt from its file:
@@ -31,46 +32,50 @@ function toTarget(object: string, s: ElfSymbol): TargetSymbol {
 
 /**
  * `order` 'address' for vmlinux (kallsyms sorts by address), 'table' for a
- * module (its symbol table as loaded).
+ * module (its symbol table as loaded). The object's symbols become
+ * TargetSymbols as they are asked for (vmlinux has over 100,000).
  */
 export function targetObject(name: string, file: ElfFile, order: 'address' | 'table', keepFile = order === 'table'): TargetObject {
-  const all = (findSymtab(file)?.symbols ?? []).filter(countsInKallsyms).map((s) => toTarget(name, s));
-  const sorted = order === 'address' ? [...all].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)) : all;
-  const byName = new Map<string, TargetSymbol[]>();
-  const byElf = new Map<ElfSymbol, TargetSymbol>();
-  for (const t of sorted) {
-    const list = byName.get(t.name);
-    if (list) list.push(t);
-    else byName.set(t.name, [t]);
-    if (t.elf) byElf.set(t.elf, t);
-  }
-  const byAddress = order === 'address' ? sorted : [];
+  const table = findSymtab(file)?.symbols ?? [];
+  const made = new Map<ElfSymbol, TargetSymbol>();
+  const target = (s: ElfSymbol): TargetSymbol => {
+    let t = made.get(s);
+    if (!t) made.set(s, (t = toTarget(name, s)));
+    return t;
+  };
+  const named = new Map<string, readonly TargetSymbol[]>();
+  const byName = (n: string): readonly TargetSymbol[] => {
+    let list = named.get(n);
+    if (!list) {
+      const same = symbolsOfName(table, n).filter(countsInKallsyms);
+      // kallsyms order: by address in vmlinux (a stable sort), table order in a module
+      if (order === 'address') same.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      named.set(n, (list = same.map(target)));
+    }
+    return list;
+  };
   return {
     name,
-    byName: (n) => byName.get(n) ?? [],
-    containing: (address) => containingIn(byAddress, address),
-    fromElf: (s) => byElf.get(s),
+    byName,
+    containing: (address) => (order === 'address' ? containingIn(symbolsByAddress(table), address, target) : undefined),
+    fromElf: (s) => (countsInKallsyms(s) && table[s.index] === s ? target(s) : undefined),
     ...(keepFile ? { file } : {}),
   };
 }
 
-/** The innermost sized symbol covering `address`, else a label exactly there. */
-function containingIn(sorted: readonly TargetSymbol[], address: bigint): TargetSymbol | undefined {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as TargetSymbol).value <= address) lo = mid + 1;
-    else hi = mid;
-  }
-  let label: TargetSymbol | undefined;
+/** The innermost sized kallsyms symbol covering `address`, else one exactly there. */
+function containingIn(sorted: readonly ElfSymbol[], address: bigint, target: (s: ElfSymbol) => TargetSymbol): TargetSymbol | undefined {
+  const lo = upperBoundByValue(sorted, address);
+  let label: ElfSymbol | undefined;
   // symbols nest rarely and shallowly: a short scan back finds the covering one
-  for (let i = lo - 1; i >= 0 && i >= lo - 64; i--) {
-    const s = sorted[i] as TargetSymbol;
-    if (s.size > 0 && address < s.value + BigInt(s.size)) return s;
+  for (let i = lo - 1, seen = 0; i >= 0 && seen < 64 && lo - i < 1024; i--) {
+    const s = sorted[i] as ElfSymbol;
+    if (!countsInKallsyms(s)) continue;
+    seen++;
+    if (s.size > 0 && address < s.value + BigInt(s.size)) return target(s);
     if (s.value === address && s.size === 0 && !label) label = s;
   }
-  return label;
+  return label && target(label);
 }
 
 /** How a message names a kernel entity: `vmlinux:buf.1,1 (0xffffffff82a1b2c0)`. */
