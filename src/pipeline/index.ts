@@ -31,6 +31,7 @@ import { verifyAndWrite } from './verify.js';
 // kbuild would run, outside the prepared tree: nothing is ever written in it.
 
 export type { BuildOptions, BuildReport, BuiltObject } from './types.js';
+export { readPatch } from './validate.js';
 
 /** The warning every build made with --skip-run-pre carries (the module's .modinfo says `run_pre=skipped`). */
 export const RUN_PRE_SKIPPED = "run-pre skipped (--skip-run-pre): nothing proved that the source compiled is the code the kernel runs; the module records it";

@@ -11,7 +11,7 @@ import type { PatchedSource } from './types.js';
 export async function validate(patches: readonly string[], sourceTree: string): Promise<PatchedSource[]> {
   const all: { fp: FilePatch; patchFile: string }[] = [];
   for (const p of patches) {
-    const parsed = parseSourcePatch(await fsp.readFile(p, 'utf8'), p);
+    const parsed = parseSourcePatch(await readPatch(p), p);
     checkSupported(parsed, p);
     for (const fp of parsed) all.push({ fp, patchFile: p });
   }
@@ -24,6 +24,13 @@ export async function validate(patches: readonly string[], sourceTree: string): 
     else out.push({ path: fp.path, orig: base, patched });
   }
   return out;
+}
+
+/** A patch file's text; one that cannot be read says so (FILE_READ_FAILED), before any work. */
+export function readPatch(file: string): Promise<string> {
+  return fsp.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new RebootlessError('FILE_READ_FAILED', { path: file, reason: e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a patch file' : e.message }, { cause: e });
+  });
 }
 
 function readSource(sourceTree: string, rel: string, patchFile: string): Promise<string> {

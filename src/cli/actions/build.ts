@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { buildLivepatch, patchModuleName, type BuildReport } from '../../pipeline/index.js';
+import { buildLivepatch, patchModuleName, readPatch, type BuildReport } from '../../pipeline/index.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { formatDuration } from '../../util/progress.js';
 import type { CliContext, SetExit } from '../context.js';
@@ -39,6 +39,8 @@ export interface BuildFlags {
 
 /** `rebootless build PATCH...`. */
 export async function build(ctx: CliContext, setExit: SetExit, patches: string[], f: BuildFlags): Promise<void> {
+  // an unreadable patch is refused before a kernel is fetched
+  for (const p of patches) await readPatch(p);
   const { workspace } = await fetchWithProgress(ctx, f.kernel, false);
   const name = f.name ?? path.basename(patches[0] as string).replace(/\.(patch|diff)$/, '');
   const progress = ctx.progress(false);
