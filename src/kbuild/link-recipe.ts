@@ -11,19 +11,39 @@ import path from 'node:path';
 /** The targets whose records make up the link, in the order kbuild builds them. */
 const STEPS = (name: string): string[] => ['livepatch.o', `${name}.o`, 'Module.symvers', `${name}.mod.o`, `${name}.ko`];
 
+/** Since Linux 6.11 each .ko also links this object, compiled once per module directory before the .ko. */
+const COMMON = '.module-common.o';
+
 export const DIR_MARK = '@REBOOTLESS_MODULE_DIR@';
 export const NAME_MARK = '@REBOOTLESS_MODULE_NAME@';
 
 export interface LinkRecipe {
   /** Shell command lines (run by sh in the tree, as kbuild runs them), with DIR_MARK and NAME_MARK. */
   steps: string[];
+  /**
+   * modules.order as kbuild wrote it, with the marks: its lines name the
+   * `.ko` until Linux 6.1 and the `.o` since 6.2, and modpost reads it.
+   */
+  order: string;
+  /**
+   * The index of the step compiling `.module-common.o` (Linux 6.11 and
+   * later): the same bytes for every module of the release, so the object
+   * is kept with the recipe and copied instead of compiled again.
+   */
+  common?: number;
 }
 
-/** A `.cmd` file's `cmd_<target> := <command>` line, make's escapes undone (`$$` → `$`, `$(pound)` → `#`). */
+/**
+ * A `.cmd` file's record of `target`, `cmd_<target> := <command>` (until
+ * Linux 6.2) or `savedcmd_<target> := <command>` (since 6.3), make's escapes
+ * undone (`$$` → `$`, `$(pound)` → `#`).
+ */
 export function commandOfCmdFile(text: string, target: string): string | undefined {
-  const prefix = `cmd_${target} := `;
-  const line = text.split('\n').find((l) => l.startsWith(prefix));
-  return line === undefined ? undefined : line.slice(prefix.length).replaceAll('$(pound)', '#').replaceAll('$$', '$');
+  for (const prefix of [`cmd_${target} := `, `savedcmd_${target} := `]) {
+    const line = text.split('\n').find((l) => l.startsWith(prefix));
+    if (line !== undefined) return line.slice(prefix.length).replaceAll('$(pound)', '#').replaceAll('$$', '$');
+  }
+  return undefined;
 }
 
 /**
@@ -35,28 +55,39 @@ export function commandOfCmdFile(text: string, target: string): string | undefin
 export async function learnLinkRecipe(dir: string, name: string, config: string): Promise<LinkRecipe | undefined> {
   if (/^CONFIG_MODULE_SRCVERSION_ALL=y$/m.test(config)) return undefined;
   const steps: string[] = [];
-  for (const target of STEPS(name)) {
+  const targets = STEPS(name);
+  const common = (await fsp.access(path.join(dir, `.${COMMON}.cmd`)).then(() => true, () => false)) ? targets.length - 1 : undefined;
+  if (common !== undefined) targets.splice(common, 0, COMMON);
+  for (const target of targets) {
     const abs = path.join(dir, target);
     const text = await fsp.readFile(path.join(dir, `.${target}.cmd`), 'utf8').catch(() => '');
     const cmd = commandOfCmdFile(text, abs);
     if (cmd === undefined) return undefined;
     steps.push(cmd.replaceAll(dir, DIR_MARK).replaceAll(name, NAME_MARK));
   }
+  const written = await fsp.readFile(path.join(dir, 'modules.order'), 'utf8').catch(() => undefined);
+  if (written === undefined) return undefined;
+  const order = written.replaceAll(dir, DIR_MARK).replaceAll(name, NAME_MARK);
   // a recipe that still names the old directory or module could write there
-  if (steps.some((s) => s.includes(dir) || s.includes(name))) return undefined;
-  return { steps };
+  if ([...steps, order].some((s) => s.includes(dir) || s.includes(name))) return undefined;
+  return { steps, order, ...(common !== undefined ? { common } : {}) };
 }
+
+/** Where a step writes `.module-common.o` in `dir`. */
+export const commonObject = (dir: string): string => path.join(dir, COMMON);
+
+const fill = (text: string, dir: string, name: string): string => text.replaceAll(DIR_MARK, dir).replaceAll(NAME_MARK, name);
 
 /** The recipe's command lines for module `name` in `dir`. */
 export function recipeCommands(r: LinkRecipe, dir: string, name: string): string[] {
-  return r.steps.map((s) => s.replaceAll(DIR_MARK, dir).replaceAll(NAME_MARK, name));
+  return r.steps.map((s) => fill(s, dir, name));
 }
 
 /** The inputs kbuild writes itself before the link steps: the list of the module's objects, and modules.order. */
-export function linkInputs(dir: string, name: string, parts: readonly string[]): Record<string, string> {
+export function linkInputs(r: LinkRecipe, dir: string, name: string, parts: readonly string[]): Record<string, string> {
   return {
     [`${name}.mod`]: parts.map((p) => `${dir}/${p}\n`).join(''),
-    'modules.order': `${dir}/${name}.ko\n`,
+    'modules.order': fill(r.order, dir, name),
   };
 }
 

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
 import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { recordKey } from './compile.js';
-import { compiledRecord, learnLinkRecipe, linkInputs, recipeCommands, type LinkRecipe } from './link-recipe.js';
+import { commonObject, compiledRecord, learnLinkRecipe, linkInputs, recipeCommands, type LinkRecipe } from './link-recipe.js';
 import { renderKbuild, SHIPPED_SUFFIX } from './records.js';
 
 // Linking the livepatch module as an external module of the prepared
@@ -33,11 +34,13 @@ export interface LinkInput extends KbuildTarget {
 }
 
 /** Bumped when the module's layout (its Kbuild parts) changes, so older recipes are learnt again. */
-const RECIPE_LAYOUT = 1;
+const RECIPE_LAYOUT = 2;
 
 type RecipeTarget = Pick<LinkInput, 'tree' | 'cc' | 'release' | 'toolchain' | 'cacheDir' | 'signal'>;
 
 const recipeFileOf = (t: RecipeTarget): string | undefined => (t.cacheDir ? path.join(t.cacheDir, 'link-recipe.json') : undefined);
+/** The release's `.module-common.o`, kept beside the recipe (the key names the recipe it came from). */
+const commonFileOf = (recipeFile: string, key: string): string => path.join(path.dirname(recipeFile), `module-common-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.o`);
 const recipeKey = async (t: RecipeTarget): Promise<string> => `${RECIPE_LAYOUT}:${await recordKey({ ...t, toolchain: t.toolchain ?? { kind: 'host' } })}`;
 
 /**
@@ -67,25 +70,45 @@ export async function linkModule(i: LinkInput): Promise<string> {
     for (const [name, content] of Object.entries(i.files)) {
       if (name.endsWith(SHIPPED_SUFFIX)) await fsp.writeFile(path.join(i.dir, name.slice(0, -SHIPPED_SUFFIX.length)), content);
     }
-    for (const [name, text] of Object.entries(linkInputs(i.dir, i.moduleName, i.parts))) await fsp.writeFile(path.join(i.dir, name), text);
+    for (const [name, text] of Object.entries(linkInputs(recipe, i.dir, i.moduleName, i.parts))) await fsp.writeFile(path.join(i.dir, name), text);
     const [compile, ...rest] = recipeCommands(recipe, i.dir, i.moduleName);
     await runInToolchain(tc, 'sh', ['-c', compile as string], run);
     const record = compiledRecord(recipe, i.dir, i.moduleName);
     await fsp.writeFile(path.join(i.dir, record.file), record.text);
-    for (const line of rest) await runInToolchain(tc, 'sh', ['-c', line], run);
+    for (const [n, line] of rest.entries()) {
+      if (n + 1 === recipe.common && recipeFile) await commonStep(recipeFile, key, i.dir, () => runInToolchain(tc, 'sh', ['-c', line], run));
+      else await runInToolchain(tc, 'sh', ['-c', line], run);
+    }
   } else {
     await runInToolchain(tc, 'make', ['-C', i.tree, `M=${i.dir}`, ...kbuildVariables(i), 'KBUILD_MODPOST_WARN=1', 'modules'], { ...run, cwd: i.dir });
     const config = await fsp.readFile(path.join(i.tree, '.config'), 'utf8').catch(() => '');
     const learnt = recipeFile ? await learnLinkRecipe(i.dir, i.moduleName, config) : undefined;
     if (recipeFile && learnt) {
       await fsp.mkdir(path.dirname(recipeFile), { recursive: true });
+      if (learnt.common !== undefined) await keepCommon(recipeFile, key, i.dir);
       await writeFileAtomic(recipeFile, JSON.stringify({ key, ...learnt }) + '\n');
     }
   }
   return path.join(i.dir, `${i.moduleName}.ko`);
 }
 
+/** The common object copied from the one kept for the release, else compiled by `run` and kept. */
+async function commonStep(recipeFile: string, key: string, dir: string, run: () => Promise<unknown>): Promise<void> {
+  const kept = commonFileOf(recipeFile, key);
+  if (await fsp.copyFile(kept, commonObject(dir)).then(() => true, () => false)) return;
+  await run();
+  await keepCommon(recipeFile, key, dir);
+}
+
+async function keepCommon(recipeFile: string, key: string, dir: string): Promise<void> {
+  const kept = commonFileOf(recipeFile, key);
+  const tmp = `${kept}.${process.pid}.tmp`;
+  await fsp.copyFile(commonObject(dir), tmp);
+  await fsp.rename(tmp, kept);
+}
+
 async function readRecipe(file: string, key: string): Promise<LinkRecipe | undefined> {
-  const r = await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; steps?: unknown }, () => undefined);
-  return r?.key === key && Array.isArray(r.steps) && r.steps.every((s) => typeof s === 'string') ? { steps: r.steps as string[] } : undefined;
+  const r = await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; steps?: unknown; order?: unknown; common?: unknown }, () => undefined);
+  if (r?.key !== key || !Array.isArray(r.steps) || !r.steps.every((s) => typeof s === 'string') || typeof r.order !== 'string') return undefined;
+  return { steps: r.steps as string[], order: r.order, ...(typeof r.common === 'number' ? { common: r.common } : {}) };
 }

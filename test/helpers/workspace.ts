@@ -1,6 +1,7 @@
 import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fetchRelease } from '../../src/kernel/fetch.js';
+import { listFetchableReleases } from '../../src/kernel/fetchable.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { runCommand } from '../../src/util/process.js';
 import { silentProgress } from '../../src/util/progress.js';
@@ -15,6 +16,19 @@ export function sharedCache(): string {
 export async function defaultWorkspace(): Promise<KernelWorkspace> {
   const r = await fetchRelease({ cacheRoot: sharedCache(), progress: silentProgress });
   return r.workspace;
+}
+
+/**
+ * bookworm-backports' newest 6.12 cloud release (the archive's, never
+ * hard-coded), fetched if needed: the newer kbuild (savedcmd_ records,
+ * modules.order of .o files, .module-common.o) with the host's gcc-12.
+ */
+export async function backports612Workspace(): Promise<KernelWorkspace> {
+  const cacheRoot = sharedCache();
+  const all = await listFetchableReleases({ cacheRoot, progress: silentProgress, hostRelease: '' });
+  const r = all.find((x) => x.family === 'bookworm-backports' && x.flavor === 'cloud-amd64' && x.series === '6.12');
+  if (!r) throw new Error('the archive serves no bookworm-backports 6.12 cloud-amd64 kernel today');
+  return (await fetchRelease({ cacheRoot, requested: r.release, progress: silentProgress })).workspace;
 }
 
 /**

@@ -12,7 +12,7 @@ import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../../src/kbuild/re
 import { findSymtab } from '../../src/elf/edit.js';
 import { readElfFile, readElfSymbols } from '../../src/elf/files.js';
 import { fileBlocks, findSympos, matchFileBlock } from '../../src/klp/sympos.js';
-import { defaultWorkspace } from '../helpers/workspace.js';
+import { backports612Workspace, defaultWorkspace } from '../helpers/workspace.js';
 
 // fs/proc/base.c has a static proc_single_open, and so does another file of
 // vmlinux; and base.c is a common file name. The compiled object must find
@@ -53,32 +53,40 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
     expect(findSympos(symbols, 'proc_pid_cmdline_read', 'address', match?.block)).toMatchObject({ sympos: 0 });
   });
 
-  it("links a module by replaying kbuild's recorded link byte for byte: the same .ko as kbuild's in the same directory", async () => {
-    const ws = await defaultWorkspace();
-    const cc = workspaceCompiler(ws);
-    const part = readFileSync(await compileSource(cc, 'fs/proc/cmdline.c', path.join(work, 'part')));
-    const name = 'livepatch_replay_check';
-    const files = {
-      'livepatch.c': '#include <linux/module.h>\nstatic int __init lp_init(void) { return 0; }\nmodule_init(lp_init);\nMODULE_LICENSE("GPL");\n',
-      Kbuild: renderKbuild(name, ['livepatch.o', 'patch0.o']),
-      [`patch0.o${SHIPPED_SUFFIX}`]: part,
-      [shippedRecord('patch0.o').file]: shippedRecord('patch0.o').text,
-    };
-    const cacheDir = path.join(work, 'cache');
-    const dir = path.join(work, 'module');
-    const link = () => linkModule({ tree: cc.tree, cc: ws.cc, release: ws.release, toolchain: cc.toolchain, cacheDir, dir, moduleName: name, files, parts: ['livepatch.o', 'patch0.o'] });
-    const read = (f: string) => readFileSync(path.join(dir, f));
-    await link();
-    expect(existsSync(path.join(cacheDir, 'link-recipe.json'))).toBe(true);
-    const byKbuild = { ko: read(`${name}.ko`), modC: read(`${name}.mod.c`), symvers: read('Module.symvers') };
-    expect(existsSync(path.join(dir, `.${name}.ko.cmd`))).toBe(true);
-    rmSync(dir, { recursive: true });
-    await link();
-    // kbuild writes a record of every target it builds; the replay writes none for the .ko
-    expect(existsSync(path.join(dir, `.${name}.ko.cmd`))).toBe(false);
-    expect(read(`${name}.mod.c`).equals(byKbuild.modC)).toBe(true);
-    expect(read('Module.symvers').equals(byKbuild.symvers)).toBe(true);
-    expect(read(`${name}.ko`).equals(byKbuild.ko)).toBe(true);
+  it.each([
+    ['the default release', defaultWorkspace],
+    ["bookworm-backports' 6.12 (savedcmd_ records, modules.order of .o files, .module-common.o kept and copied)", backports612Workspace],
+  ])("links a module by replaying kbuild's recorded link byte for byte: the same .ko as kbuild's in the same directory, on %s", async (_what, workspace) => {
+    const ws = await workspace();
+    const work = mkdtempSync(path.join(os.tmpdir(), 'rb-replay-'));
+    try {
+      const cc = workspaceCompiler(ws);
+      const part = readFileSync(await compileSource(cc, 'fs/proc/cmdline.c', path.join(work, 'part')));
+      const name = 'livepatch_replay_check';
+      const files = {
+        'livepatch.c': '#include <linux/module.h>\nstatic int __init lp_init(void) { return 0; }\nmodule_init(lp_init);\nMODULE_LICENSE("GPL");\n',
+        Kbuild: renderKbuild(name, ['livepatch.o', 'patch0.o']),
+        [`patch0.o${SHIPPED_SUFFIX}`]: part,
+        [shippedRecord('patch0.o').file]: shippedRecord('patch0.o').text,
+      };
+      const cacheDir = path.join(work, 'cache');
+      const dir = path.join(work, 'module');
+      const link = () => linkModule({ tree: cc.tree, cc: ws.cc, release: ws.release, toolchain: cc.toolchain, cacheDir, dir, moduleName: name, files, parts: ['livepatch.o', 'patch0.o'] });
+      const read = (f: string) => readFileSync(path.join(dir, f));
+      await link();
+      expect(existsSync(path.join(cacheDir, 'link-recipe.json'))).toBe(true);
+      const byKbuild = { ko: read(`${name}.ko`), modC: read(`${name}.mod.c`), symvers: read('Module.symvers') };
+      expect(existsSync(path.join(dir, `.${name}.ko.cmd`))).toBe(true);
+      rmSync(dir, { recursive: true });
+      await link();
+      // kbuild writes a record of every target it builds; the replay writes none for the .ko
+      expect(existsSync(path.join(dir, `.${name}.ko.cmd`))).toBe(false);
+      expect(read(`${name}.mod.c`).equals(byKbuild.modC)).toBe(true);
+      expect(read('Module.symvers').equals(byKbuild.symvers)).toBe(true);
+      expect(read(`${name}.ko`).equals(byKbuild.ko)).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("learns the same kbuild records from the descent alone (the top Makefile's environment captured once) as from a full dry run", async () => {
