@@ -80,7 +80,8 @@ async function walk(dir: string, keep: (p: string) => boolean): Promise<string[]
 /** Node, its libraries, this package's build and production dependencies, and /usr/bin/rebootless. */
 async function cliEntries(): Promise<CpioEntry[]> {
   const root = packageRoot();
-  const main = path.join(root, 'dist', 'cli', 'main.js');
+  // the installed command: the bundle `npm run build` writes (scripts/bundle.mjs)
+  const main = path.join(root, 'dist', 'bin', 'rebootless.js');
   if (!(await pathExists(main))) throw new RebootlessError('VM_CLI_NOT_BUILT', { path: main });
   const node = process.execPath;
   const out: CpioEntry[] = [await hostFile(node, '/usr/bin/node', 0o755)];
@@ -100,7 +101,7 @@ async function cliEntries(): Promise<CpioEntry[]> {
     kind: 'file',
     path: '/usr/bin/rebootless',
     mode: 0o755,
-    data: Buffer.from(`#!/bin/sh\nexec /usr/bin/node ${GUEST_CLI_ROOT}/dist/cli/main.js "$@"\n`),
+    data: Buffer.from(`#!/bin/sh\nexec /usr/bin/node ${GUEST_CLI_ROOT}/${path.relative(root, main)} "$@"\n`),
   });
   return out;
 }

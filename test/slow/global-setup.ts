@@ -5,7 +5,7 @@ import { runCommand } from '../../src/util/process.js';
 // missing, as `rebootless doctor --install` would; otherwise say what to run.
 export default async function setup(): Promise<void> {
   // `vm run --with-cli` ships dist/: make sure it is built from this source.
-  await runCommand('npx', ['tsc', '-p', 'tsconfig.build.json']);
+  await runCommand('npm', ['run', '--silent', 'build']);
   const report = await checkRequirements();
   if (report.missingPackages.length === 0) return;
   if (process.getuid?.() !== 0) {
