@@ -67,7 +67,7 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
   },
   BUILD_STATIC_BRANCH: {
     exitCode: EXIT.unpatchable,
-    message: (d) => `${d.object}: a patched function uses the static key ${d.key}, which the kernel does not export; a live patch cannot set up that static branch`,
+    message: (d) => `${d.object}: a patched function uses the static key ${d.key} of module ${d.owner}, which it does not export; a live patch reaches it only once ${d.owner} is loaded, after the kernel has set up the patch's static branches`,
     hint: () => 'test the key with static_key_enabled() (a plain read) in the patched code instead of static_branch_*()',
   },
   BUILD_MODULE_CHECK: {

@@ -11,7 +11,7 @@ export interface BuildErrorData {
   RUN_PRE_MISMATCH: { object: string; function: string; target: string; offset: number; compiled: string; running: string; why: string; candidates: string[] };
   RUN_PRE_AMBIGUOUS: { object: string; function: string; target: string; candidates: string[] };
   BUILD_REFERENCE_UNRESOLVED: { object: string; from: string; target: string; why: string };
-  BUILD_STATIC_BRANCH: { object: string; key: string };
+  BUILD_STATIC_BRANCH: { object: string; key: string; owner: string };
   BUILD_MODULE_CHECK: { module: string; problem: string };
   BUILD_TARGET_MODULE_MISSING: { module: string; release: string; modulesDir: string };
   BUILD_GENERATED_CODE_FAILED: { module: string; workdir: string; command: string; output: string };

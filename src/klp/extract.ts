@@ -31,6 +31,8 @@ export interface ExtractOptions {
   origSections: ReadonlySet<string>;
   /** Makes placeholder names unique when several patch objects go into one module. */
   placeholderBase?: string;
+  /** The object as messages name it (`kernel/exit.o`); default: the file's path. */
+  objectName?: string;
 }
 
 export interface Placeholder {
@@ -55,6 +57,7 @@ export const PLACEHOLDER_PREFIX = '__rebootless_klp_';
 
 export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: ExtractOptions): PatchObject {
   const idx = buildIndex(patched);
+  const objectName = o.objectName ?? patched.file;
   const out = createRelocatable('patch.o');
   const copied = new Map<ElfSection, ElfSection>();
   const symMap = new Map<ElfSymbol, ElfSymbol>();
@@ -88,7 +91,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   const external = (sym: ElfSymbol, from: string): ElfSymbol => {
     const element = sym.section ? elementsByName.get(sym.name) : undefined;
     // defined here but not in the original: the running kernel has no such symbol, whatever its name
-    if (element && element.status === 'new') throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', { object: patched.file, from, target: sym.name, why: 'it is new in the patched object but not carried into the patch' });
+    if (element && element.status === 'new') throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', { object: objectName, from, target: sym.name, why: 'it is new in the patched object but not carried into the patch' });
     const ref = o.resolve({ name: element?.twin ?? sym.name, local: sym.bind === STB_LOCAL });
     const key = ref.kind === 'export' ? `export:${ref.name}` : `${ref.object}:${ref.name}:${ref.sympos}`;
     const have = externals.get(key);
@@ -125,7 +128,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     const writable = (sec.flags & SHF_WRITE) !== 0n || sec.type === SHT_NOBITS;
     if (!writable || !o.origSections.has(sec.name) || isPerSiteData(sec.name)) return copy();
     throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', {
-      object: patched.file,
+      object: objectName,
       from: origin(base, r),
       target: `${sec.name}+0x${where.offset.toString(16)}`,
       why: 'no variable is defined at that place, and the section holds data the running kernel already has (copying it would give the patch a private copy of kernel state)',
@@ -192,12 +195,13 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
       bytes.set(srcSec.data.subarray(e.offset, e.offset + e.size), at);
       for (const r of idx.findRelasInRange(srcSec, e.offset, e.offset + e.size)) {
         const t = target(srcSec, r);
-        // the module loader sets up static branches before livepatch relocations are
-        // applied, so a branch's key must be reachable by a normal relocation
-        if (table === '__jump_table' && placeholders.has(t.symbol.name)) {
-          const p = placeholders.get(t.symbol.name) as Placeholder;
-          throw new RebootlessError('BUILD_STATIC_BRANCH', { object: patched.file, key: p.name });
-        }
+        // The module loader sets up the module's static branches once its relocations are
+        // applied. Those against vmlinux include the livepatch ones (the loader applies
+        // `.klp.rela.vmlinux.*` itself since Linux 5.8), so a branch on a key vmlinux does
+        // not export works; a key in a module is resolved only when that module loads,
+        // after the branches were set up.
+        const p = table === '__jump_table' ? placeholders.get(t.symbol.name) : undefined;
+        if (p && p.object !== 'vmlinux') throw new RebootlessError('BUILD_STATIC_BRANCH', { object: objectName, key: p.name, owner: p.object });
         relas.push({ offset: BigInt(at) + (r.offset - BigInt(e.offset)), type: r.type, symbol: t.symbol, addend: t.addend });
       }
       at += e.size;

@@ -25,7 +25,7 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
       ...(moduleSymbols ? { moduleSymbols } : {}),
       ...(c.runPre ? { bound: c.runPre.bound } : {}),
     });
-    const po = extractPatchObject(c.patched, c.diff, { resolve, origSections: new Set(c.orig.sections.map((s) => s.name)), placeholderBase: `${n}_` });
+    const po = extractPatchObject(c.patched, c.diff, { resolve, origSections: new Set(c.orig.sections.map((s) => s.name)), placeholderBase: `${n}_`, objectName: c.object });
     g.warnings.push(...po.warnings, ...c.diff.warnings);
     g.placeholders.push(...po.placeholders);
     for (const s of findSymtab(po.file)?.symbols ?? []) {

@@ -73,6 +73,27 @@ describe('rebootless build + try on the real kernel', () => {
     expect(t.code).toBe(0);
   });
 
+  it("a function with a tracepoint: its static branch on vmlinux's unexported key follows the key when the event is enabled while the patch is live", async () => {
+    const b = await build(fixture('wait-tracepoint.patch'), 'wait_tracepoint');
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/patched\s+do_wait/);
+    const sections = (await runCliProcess(['elf', 'dump', '--sections', b.ko], {})).stdout;
+    expect(sections).toContain('.klp.rela.vmlinux.__jump_table');
+    // the check enables sched_process_wait (flipping the key) only around one wait of its shell
+    const check = [
+      'T=/sys/kernel/tracing; E=$T/events/sched/sched_process_wait/enable',
+      'echo > $T/trace; echo 1 > $E; /bin/true; echo 0 > $E',
+      'if grep -q "sched_process_wait: comm=sh pid=$$ " $T/trace; then echo waiter-reported',
+      'elif grep -q "sched_process_wait: comm=sh pid=0 " $T/trace; then echo any-child-reported',
+      'else echo no-event; fi',
+    ].join('; ');
+    const t = await tryIt(b.ko, check);
+    expect(t.code, JSON.stringify(t.report.steps)).toBe(0);
+    expect(t.step('check-before')).toBe('any-child-reported');
+    expect(t.step('check-patched')).toBe('waiter-reported');
+    expect(t.step('check-after')).toBe('any-child-reported');
+  });
+
   it('a module function, with the module loaded before the patch', async () => {
     const b = await build(fixture('binfmt-status.patch'), 'binfmt');
     expect(b.code, b.stderr).toBe(0);

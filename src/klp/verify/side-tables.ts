@@ -1,4 +1,5 @@
 import type { ElfFile } from '../../elf/model.js';
+import { livepatchRelaObject } from '../../elf/livepatch.js';
 import { isLivepatchSymbol, isRelocationSection, isUndefined } from '../../elf/predicates.js';
 import type { Violation } from './types.js';
 
@@ -27,10 +28,32 @@ const CODE_FIELDS: { name: string; entry?: number; code: (offsetInEntry: number)
   { name: '.static_call_sites', entry: 8, code: (o) => o < 4 },
 ];
 
+/**
+ * Tables the module loader reads when the module loads (static branches and
+ * calls are set up then): a livepatch relocation there must be one the loader
+ * applies first, against vmlinux (Linux 5.8 and later); one against a module
+ * is applied only when that module loads, after the table was read.
+ */
+const READ_AT_LOAD = new Set(['__jump_table', '.static_call_sites']);
+
 export function checkSideTables(module: ElfFile): Violation[] {
   const out: Violation[] = [];
   for (const s of module.sections) {
     if (!isRelocationSection(s.type) || !s.base) continue;
+    const late = livepatchRelaObject(s.name);
+    if (late && late !== 'vmlinux' && READ_AT_LOAD.has(s.base.name)) {
+      for (const r of s.relas ?? []) {
+        out.push({
+          code: 'SIDE_TABLE_LATE',
+          function: '(module)',
+          symbol: r.symbol.name,
+          expected: `a key the loader reaches when the patch loads (vmlinux's, or an export)`,
+          actual: `${r.symbol.name} through ${s.name}`,
+          message: `${s.base.name}+0x${r.offset.toString(16)} names ${r.symbol.name} of ${late}, resolved only when ${late} loads: the kernel reads ${s.base.name} when the patch loads, before that`,
+        });
+      }
+      continue;
+    }
     const table = CODE_FIELDS.find((t) => t.name === s.base?.name);
     if (!table) continue;
     const entry = s.base.entsize || table.entry || 0;

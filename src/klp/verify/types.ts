@@ -24,6 +24,8 @@ export type ViolationCode =
   | 'WRONG_TWIN'
   /** A side-table entry for the module's code (__mcount_loc, .orc_unwind_ip, __ex_table ...) points at kernel code. */
   | 'SIDE_TABLE_KERNEL_CODE'
+  /** A static branch's key (or a static call's) reached through a `.klp.rela` of a module: resolved after the loader reads the table. */
+  | 'SIDE_TABLE_LATE'
   /** The release code the module carries for apply's check of the running text is not the release's. */
   | 'LIVE_CODE_WRONG';
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ElfSection, findSymtab, SHT_PROGBITS } from '../../../src/elf/index.js';
+import { ElfSection, findSymtab, SHT_PROGBITS, type ElfFile } from '../../../src/elf/index.js';
+import { R_X86_64_PC64, SHF_ALLOC, SHF_RELA_LIVEPATCH, SHF_WRITE, SHN_LIVEPATCH, STB_GLOBAL, STT_NOTYPE } from '../../../src/elf/constants.js';
+import { addRelaSection, addSection, addSymbol } from '../../../src/elf/edit.js';
+import { formatLivepatchRelaSectionName } from '../../../src/elf/livepatch.js';
+import { checkSideTables } from '../../../src/klp/verify/side-tables.js';
 import { RebootlessError } from '../../../src/errors/index.js';
 import { EXPORTS, miniVmlinux, patchModule, staticBuf, verifyAgainst } from '../../helpers/verify-fixtures.js';
 
@@ -79,6 +83,24 @@ describe('verify', () => {
       ['SIDE_TABLE_KERNEL_CODE', '.klp.sym.vmlinux.helper,0'],
     ]);
     expect(r.violations[0]?.message).toContain('__mcount_loc+0x0');
+  });
+
+  it("accepts a static branch on vmlinux's unexported key through .klp.rela.vmlinux.__jump_table, flags one on a module's key (SIDE_TABLE_LATE)", () => {
+    const withBranchOn = (object: string): ElfFile => {
+      const m = patchModule([], right);
+      const table = addSection(m, { name: '__jump_table', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_WRITE, addralign: 8, entsize: 16, data: new Uint8Array(16) });
+      const key = addSymbol(m, { name: `.klp.sym.${object}.some_key,0`, bind: STB_GLOBAL, type: STT_NOTYPE });
+      key.section = null;
+      key.shndx = SHN_LIVEPATCH;
+      const rela = addRelaSection(m, table, [{ offset: 8n, type: R_X86_64_PC64, symbol: key, addend: 0n }]);
+      rela.name = formatLivepatchRelaSectionName(object, '__jump_table');
+      rela.flags |= SHF_RELA_LIVEPATCH;
+      return m;
+    };
+    expect(checkSideTables(withBranchOn('vmlinux'))).toEqual([]);
+    const late = checkSideTables(withBranchOn('kvm'));
+    expect(late.map((v) => [v.code, v.symbol])).toEqual([['SIDE_TABLE_LATE', '.klp.sym.kvm.some_key,0']]);
+    expect(late[0]?.message).toContain('resolved only when kvm loads');
   });
 
   it('turns violations into VERIFY_FAILED (exit 2) naming code, function, symbol and both targets', () => {
