@@ -4,7 +4,7 @@ import { hostFrameMatcher, summarize } from './blockers.js';
 import { boundedTransition, interruptible, waitForOtherTransition } from './bounded.js';
 import type { RuntimeOptions } from './events.js';
 import type { LiveHost } from './host.js';
-import { checkLiveCode, type LiveCodeReport } from './live-code.js';
+import { runPreLive, type LiveCodeReport } from './live-code.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { livepatchModules, loadModule, unloadModule } from './modules.js';
 import { preflightApply } from './preflight.js';
@@ -39,23 +39,6 @@ export interface ApplyReport {
   /** The running code of each replaced function compared with the release's before loading; null: skipped (--skip-run-pre). */
   liveCode: LiveCodeReport | null;
   module: LivepatchModuleInfo;
-}
-
-/** The check before loading, and the note that says what it found. */
-export async function runPreLive(h: LiveHost, m: LivepatchModuleInfo, skip: boolean): Promise<{ report: LiveCodeReport | null; note: string }> {
-  if (skip) return { report: null, note: 'run-pre skipped (--skip-run-pre): the running code was not compared with the release the patch was built for' };
-  const report = await checkLiveCode(h, m.file, m.name);
-  if (!report.available) return { report, note: 'the module carries no release code to compare with (not built by rebootless): the running code was not checked' };
-  const matched = report.functions.filter((f) => f.result === 'matches');
-  const rewritten = matched.reduce((n, f) => n + f.rewritten.length, 0);
-  const absent = report.functions.length - matched.length;
-  return {
-    report,
-    note:
-      `running code checked: ${matched.length} function${matched.length === 1 ? ' is' : 's are'} the release's` +
-      (rewritten ? ` (${rewritten} place${rewritten === 1 ? '' : 's'} rewritten by the kernel, as it does)` : '') +
-      (absent ? `; ${absent} in modules not loaded (the kernel patches them when they load)` : ''),
-  };
 }
 
 /** Unload after a reversal: the module stays referenced for a moment after the patch is freed. */

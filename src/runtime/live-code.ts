@@ -3,6 +3,7 @@ import { parseElf } from '../elf/index.js';
 import { RebootlessError } from '../errors/index.js';
 import { hostPath, readTextIfAny, type LiveHost } from './host.js';
 import { openKernelMemory, type KernelMemory } from './kcore.js';
+import type { LivepatchModuleInfo } from './module-file.js';
 
 // Before a patch is loaded: is the code it replaces the code this machine
 // runs? Each replaced function is read from /proc/kcore at its /proc/kallsyms
@@ -149,4 +150,21 @@ export async function checkLiveCode(h: LiveHost, file: string, module: string): 
     await memory?.close();
   }
   return { available: true, functions };
+}
+
+/** The check before loading, and the note that says what it found. */
+export async function runPreLive(h: LiveHost, m: LivepatchModuleInfo, skip: boolean): Promise<{ report: LiveCodeReport | null; note: string }> {
+  if (skip) return { report: null, note: 'run-pre skipped (--skip-run-pre): the running code was not compared with the release the patch was built for' };
+  const report = await checkLiveCode(h, m.file, m.name);
+  if (!report.available) return { report, note: 'the module carries no release code to compare with (not built by rebootless): the running code was not checked' };
+  const matched = report.functions.filter((f) => f.result === 'matches');
+  const rewritten = matched.reduce((n, f) => n + f.rewritten.length, 0);
+  const absent = report.functions.length - matched.length;
+  return {
+    report,
+    note:
+      `running code checked: ${matched.length} function${matched.length === 1 ? ' is' : 's are'} the release's` +
+      (rewritten ? ` (${rewritten} place${rewritten === 1 ? '' : 's'} rewritten by the kernel, as it does)` : '') +
+      (absent ? `; ${absent} in modules not loaded (the kernel patches them when they load)` : ''),
+  };
 }

@@ -1,6 +1,6 @@
 import { hostFrameMatcher, hitFrames, tasksInFunctions } from './blockers.js';
 import { RebootlessError } from '../errors/index.js';
-import { runPreLive } from './apply.js';
+import { runPreLive } from './live-code.js';
 import type { LiveHost } from './host.js';
 import { readModuleFile, type LivepatchModuleInfo } from './module-file.js';
 import { requireRoot } from './preflight.js';
@@ -36,13 +36,16 @@ export interface Prediction {
   module: LivepatchModuleInfo;
 }
 
-async function liveCodeOutlook(h: LiveHost, m: LivepatchModuleInfo): Promise<Prediction['liveCode']> {
+/** What apply's check of the running code would find (predict runs it without loading anything). */
+export async function liveCodeOutlook(h: LiveHost, m: LivepatchModuleInfo): Promise<Prediction['liveCode']> {
   if (m.release !== h.release()) return { verdict: 'unchecked', note: 'not compared: another release is running' };
   try {
     const r = await runPreLive(h, m, false);
     return { verdict: r.report?.available ? 'matches' : 'unchecked', note: r.note };
   } catch (e) {
     if (e instanceof RebootlessError && e.code === 'LIVE_CODE_MISMATCH') return { verdict: 'differs', note: `apply will refuse it: ${e.message}` };
+    // a prediction says what it could not see; apply itself stops there
+    if (e instanceof RebootlessError && e.code === 'LIVE_CODE_UNREADABLE') return { verdict: 'unchecked', note: `not compared (apply will stop here too): ${e.message}` };
     throw e;
   }
 }

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ElfSection, parseElf, serializeElf, SHT_PROGBITS } from '../../../src/elf/index.js';
 import type { LiveHost } from '../../../src/runtime/host.js';
 import { checkLiveCode } from '../../../src/runtime/live-code.js';
+import { readModuleFile } from '../../../src/runtime/module-file.js';
+import { liveCodeOutlook } from '../../../src/runtime/predict.js';
 import { livepatchModule } from '../../helpers/livepatch-fixtures.js';
 import { rejection } from '../../helpers/errors.js';
 
@@ -124,5 +126,16 @@ describe('the running code compared with the release before loading', () => {
     const r = await checkLiveCode(host(runningCode(), KALLSYMS), moduleWith([expectation({ object: 'btrfs', name: 'btrfs_sync_file', sympos: 0 })]), 'livepatch_a');
     expect(r.functions).toEqual([{ object: 'btrfs', function: 'btrfs_sync_file', result: 'not-loaded', rewritten: [] }]);
     expect(await checkLiveCode(host(runningCode(), KALLSYMS), moduleWith(undefined), 'livepatch_a')).toEqual({ available: false, functions: [] });
+  });
+
+  it('predict says unchecked, with the reason, when the running code cannot be read (no /proc/kcore); matches when it can', async () => {
+    const m = await readModuleFile(moduleWith([expectation()]));
+    const h = host(runningCode(), KALLSYMS);
+    const same = { ...h, release: () => m.release };
+    expect((await liveCodeOutlook(same, m)).verdict).toBe('matches');
+    rmSync(path.join(h.root, 'proc/kcore'));
+    const o = await liveCodeOutlook(same, m);
+    expect(o.verdict).toBe('unchecked');
+    expect(o.note).toMatch(/^not compared \(apply will stop here too\): .*kcore/);
   });
 });
