@@ -10,7 +10,8 @@ import { rmSync } from 'node:fs';
 
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
-  entryPoints: { rebootless: 'dist/cli/main.js' },
+  // the diff worker thread is a file of its own (diff-pairs.ts starts it beside its chunk)
+  entryPoints: { rebootless: 'dist/cli/main.js', 'diff-worker': 'dist/cli/actions/diff-worker.js' },
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,
