@@ -10,8 +10,7 @@ import { rmSync } from 'node:fs';
 
 rmSync('dist/bin', { recursive: true, force: true });
 await build({
-  // the diff worker thread is a file of its own (diff-pairs.ts starts it beside its chunk)
-  entryPoints: { rebootless: 'dist/cli/main.js', 'diff-worker': 'dist/cli/actions/diff-worker.js' },
+  entryPoints: { rebootless: 'dist/cli/main.js' },
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,

@@ -1,6 +1,6 @@
-import type { DiffResult, FunctionDiff } from '../../diff/index.js';
+import { diffObjects, type DiffResult, type FunctionDiff } from '../../diff/index.js';
 import { EXIT, RebootlessError } from '../../errors/index.js';
-import { diffPairs } from './diff-pairs.js';
+import { readElfFileSync } from '../../elf/files.js';
 import type { CliContext, SetExit } from '../context.js';
 import { printJson } from '../render.js';
 
@@ -53,19 +53,19 @@ export interface DiffFlags {
   json?: boolean;
 }
 
-/** `rebootless diff ORIG PATCHED [ORIG PATCHED ...]`: each pair in turn (many pairs on two threads: diff-pairs.ts). */
+/** `rebootless diff ORIG PATCHED [ORIG PATCHED ...]`: each pair in turn, in this one process. */
 export async function diff(ctx: CliContext, setExit: SetExit, paths: string[], opts: DiffFlags): Promise<void> {
   if (paths.length % 2 !== 0) throw new RebootlessError('USAGE', { detail: `objects come in pairs, ORIG PATCHED: ${paths.at(-1)} has no patched twin` });
   // kept for --json only: a text run holds one pair's result at a time
   const results: DiffResult[] = [];
   let verdict: DiffResult['verdict'] = 'patchable';
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < paths.length; i += 2) pairs.push([paths[i] as string, paths[i + 1] as string]);
-  await diffPairs(pairs, opts.module === true, (r) => {
+  for (let i = 0; i < paths.length; i += 2) {
+    // read without yielding: there is nothing else to do meanwhile
+    const r = diffObjects(readElfFileSync(paths[i] as string), readElfFileSync(paths[i + 1] as string), { ...(opts.module ? { module: true } : {}) });
     verdict = worse(verdict, r.verdict);
     if (opts.json) results.push(r);
     else ctx.io.stdout.write(renderDiff(r));
-  });
+  }
   if (opts.json) printJson(ctx.io.stdout, results.length === 1 ? results[0] : { diffs: results });
   setExit(exitFor({ verdict }));
 }

@@ -335,25 +335,6 @@ describe('rebootless diff (CLI)', () => {
     expect(odd.stderr).toContain('pairs');
   });
 
-  it('many pairs, as a process (a worker thread diffs the later half): the same results in the same order, and an error where one pair at a time would stop', async () => {
-    const names = ['simple-change', 'line-shift', 'data-initializer', 'notrace-static', 'bug-ex-table', 'static-key-module', 'init-change', 'simple-change'];
-    const pairs = names.map((n) => diffPair(n).pair);
-    const args = pairs.flatMap((p) => [p.origPath, p.patchedPath]);
-    const all = await runCliProcess(['diff', ...args]);
-    let text = '';
-    for (const p of pairs) text += (await cli(['diff', p.origPath, p.patchedPath])).stdout;
-    expect(all.stderr).toBe('');
-    expect(all.stdout).toBe(text);
-    expect(all.code).toBe(2);
-    const json = await runCliProcess(['diff', '--json', ...args]);
-    expect(JSON.parse(json.stdout)).toEqual({ diffs: pairs.map((p) => JSON.parse(JSON.stringify(diffObjects(p.orig, p.patched))) as DiffResult) });
-    // the last pair unreadable: every pair before it is shown, then the error
-    const broken = await runCliProcess(['diff', ...args.slice(0, -1), path.join(work, 'missing.o')]);
-    expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('missing.o');
-    expect(broken.stdout).toBe(text.slice(0, text.length - (await cli(['diff', pairs[7]!.origPath, pairs[7]!.patchedPath])).stdout.length));
-  }, 60_000);
-
   it('usage errors exit 64; an unreadable object exits 1 with a message', async () => {
     const { pair } = diffPair('simple-change');
     expect((await cli(['diff', pair.origPath])).code).toBe(64);
