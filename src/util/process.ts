@@ -42,13 +42,10 @@ export async function runCommand(file: string, args: readonly string[], options:
     stdin: options.input === undefined ? 'ignore' : { string: options.input },
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  options.signal?.addEventListener(
-    'abort',
-    () => {
-      void child.nodeChildProcess.then((p) => setTimeout(() => p.exitCode === null && p.signalCode === null && p.kill('SIGKILL'), KILL_AFTER_MS).unref(), () => undefined);
-    },
-    { once: true },
-  );
+  const forceKill = (): void => {
+    void child.nodeChildProcess.then((p) => setTimeout(() => p.exitCode === null && p.signalCode === null && p.kill('SIGKILL'), KILL_AFTER_MS).unref(), () => undefined);
+  };
+  options.signal?.addEventListener('abort', forceKill, { once: true });
   // lines as they come (the child's stdout is then read through them, not buffered by nano-spawn)
   const lines: string[] = [];
   const reading = options.onLine
@@ -66,6 +63,9 @@ export async function runCommand(file: string, args: readonly string[], options:
   } catch (e) {
     await reading;
     throw failure(e, file, args, options.signal);
+  } finally {
+    // a build runs hundreds of commands under one signal
+    options.signal?.removeEventListener('abort', forceKill);
   }
 }
 

@@ -29,6 +29,20 @@ describe('runCommand', () => {
     expect(r.stdout).toBe('a\nb\nc');
   });
 
+  it('leaves no listener on the signal once a program has ended (a build runs hundreds under one)', async () => {
+    const ac = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): number => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 15; i++) await runCommand('true', [], { signal: ac.signal });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
   it('names a missing program and its Debian package', async () => {
     const e = await rejection(runCommand('rebootless-no-such-tool', []));
     expect(e.code).toBe('TOOL_MISSING');
