@@ -62,6 +62,13 @@ export function canonicalName(sym: ElfSymbol, side: Side): string {
   return side.twins.backward.has(sym) || sym.type === STT_SECTION ? sym.name : `patched-only:${sym.name}`;
 }
 
+/**
+ * A message that names its place as text, `__FILE__ ":" __stringify(__LINE__)`
+ * (fortify's "field-spanning write" warning, hand-made `file:line` reports),
+ * compared without the line: it moves with every line added above it.
+ */
+const withoutLines = (text: string): string => text.replace(/(\.[ch]):\d+/g, '$1:<line>');
+
 export function cString(data: Uint8Array, at: number): string {
   let end = at;
   while (end < data.length && data[end] !== 0) end++;
@@ -81,7 +88,7 @@ export function targetIdentity(r: ElfRela, side: Side, field: bigint, insnEnd: b
     const target = sym.value + r.addend + adjust;
     const inner = findSymbolAt(side.idx, sec, target);
     if (inner && inner.type !== STT_SECTION) return `${kind}:${canonicalName(inner, side)}+${target - inner.value}`;
-    if ((sec.flags & SHF_STRINGS) !== 0n && sec.type !== SHT_NOBITS) return `${kind}:str:${JSON.stringify(cString(sec.data, Number(target)))}`;
+    if ((sec.flags & SHF_STRINGS) !== 0n && sec.type !== SHT_NOBITS) return `${kind}:str:${JSON.stringify(withoutLines(cString(sec.data, Number(target))))}`;
     if ((sec.flags & SHF_MERGE) !== 0n && sec.entsize > 0 && sec.type !== SHT_NOBITS) {
       const at = Number(target);
       return `${kind}:const:${Buffer.from(sec.data.subarray(at, at + sec.entsize)).toString('hex')}`;

@@ -229,6 +229,12 @@ const CASES: Case[] = [
     functions: { read_block: 'same', read_old: 'same', read_or_abort: 'same', read_asserted: 'same', read_traced: 'same' },
   },
   {
+    name: 'line-in-string',
+    rule: 'a string that embeds its place (`__FILE__ ":" __stringify(__LINE__)`) and only moved is no change; a string whose words changed is a change',
+    verdict: 'patchable',
+    functions: { check_size: 'same', check_limit: { status: 'changed', include: 'patch' } },
+  },
+  {
     name: 'printk-argument',
     rule: 'a changed immediate in a printk() argument is a change: printk has no line argument',
     verdict: 'patchable',
