@@ -1,6 +1,6 @@
 import { buildIndex, type ElfIndex } from '../../elf/lookup.js';
 import type { ElfFile, ElfSymbol } from '../../elf/model.js';
-import { decodedReferences, moduleFunctionReferences, type Reference, type Resolver } from './references.js';
+import { decodedReferences, isPerSiteState, moduleFunctionReferences, type Reference, type Resolver } from './references.js';
 import { baseName, describeTarget } from './target.js';
 import type { TargetObject, TargetSymbol, Violation } from './types.js';
 
@@ -95,6 +95,7 @@ function compare(fnName: string, target: TargetObject, refs: readonly Reference[
         message: `${fnName}+0x${ref.offset.toString(16)}: uses ${describe(ref.entity)} where the original uses ${expected}`,
       });
     } else if (ref.kind === 'local-data') {
+      if (ref.names.length > 0 && ref.names.every((n) => isPerSiteState(n, ref.section.name))) continue;
       // a copy replaces the kernel's variable; new code that still uses it has a new static of the same base name
       const hit = ref.names.map((n) => data.get(baseName(n))?.filter((e) => !r.newKernel.has(e))).find((x) => x?.length);
       if (!hit) continue;

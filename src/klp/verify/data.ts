@@ -1,6 +1,6 @@
 import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, STT_OBJECT } from '../../elf/constants.js';
 import type { ElfIndex } from '../../elf/lookup.js';
-import { dataSectionVariable } from './references.js';
+import { dataSectionVariable, isPerSiteState } from './references.js';
 import { baseName, describeTarget } from './target.js';
 import type { TargetObject, TargetSymbol, Violation } from './types.js';
 
@@ -31,6 +31,7 @@ export function checkModuleData(idx: ElfIndex, i: ModuleDataInput): Violation[] 
     if (!writable || OWN_SECTIONS.has(s.name) || flagged.has(s.name)) continue;
     const names = [dataSectionVariable(s.name), ...idx.findSymbolsBySection(s).filter((x) => x.type === STT_OBJECT).map((x) => x.name)].filter(Boolean);
     for (const n of names) {
+      if (isPerSiteState(n, s.name)) continue;
       const hit = byBase.get(baseName(n));
       if (!hit) continue;
       const expected = [...new Set(hit)].map((e) => describeTarget(targets.get(e.object), e)).join(' or ');

@@ -47,6 +47,20 @@ export function resolveLivepatchSymbol(r: Resolver, full: string): TargetSymbol 
   return n && t ? symbolAtSympos(t.byName(n.name), n.sympos) : undefined;
 }
 
+/**
+ * State a kernel macro makes for each place it is used, which a patch may
+ * bring fresh for its new code without changing what the code does: a
+ * ratelimit (`printk_ratelimited`: `_rs.N`), a once-flag (`WARN_ONCE`,
+ * `pr_*_once`, `DO_ONCE`: `__already_done.N`, `__warned.N`, `__print_once.N`,
+ * sections `.data.once`), a lockdep class key (`__key.N`). The new code's
+ * message may be printed once more, or its rate count start again; nothing
+ * else reads them. Any other data the original used must be the kernel's.
+ */
+export function isPerSiteState(name: string, section: string): boolean {
+  if (/^\.data\.?\.once(\.|$)/.test(section)) return true;
+  return /^(_rs|__already_done|__warned|__print_once|__key)\.\d+$/.test(name);
+}
+
 /** `.data.tainted_mask` → `tainted_mask`; '' for kernel-special (`.data..percpu`) or plain sections. */
 export function dataSectionVariable(section: string): string {
   const m = /^\.(?:data|bss)\.(.*)$/.exec(section);

@@ -14,7 +14,8 @@ import { EXPORTS, miniVmlinux, patchModule, staticBuf, verifyAgainst } from '../
 const vmlinux = miniVmlinux();
 const ownBuf = staticBuf(vmlinux, 32);
 const otherBuf = staticBuf(vmlinux, 64);
-const right = { tainted_mask: { name: 'tainted_mask', sympos: 0 }, buf: { name: ownBuf, sympos: 0 }, helper: { name: 'helper', sympos: 0 } };
+const rateLimit = (findSymtab(vmlinux)?.symbols ?? []).find((s) => s.name.startsWith('_rs.'))?.name ?? '_rs';
+const right = { tainted_mask: { name: 'tainted_mask', sympos: 0 }, buf: { name: ownBuf, sympos: 0 }, helper: { name: 'helper', sympos: 0 }, rs: { name: rateLimit, sympos: 0 } };
 const codes = (v: { code: string }[]): string[] => v.map((x) => x.code);
 
 describe('verify', () => {
@@ -56,6 +57,13 @@ describe('verify', () => {
     expect(missing.map((v) => v.symbol).sort()).toEqual(['.klp.sym.vmlinux.helper_gone,0', '.klp.sym.vmlinux.tainted_mask,2']);
     expect(missing.find((v) => v.symbol.includes('tainted_mask'))).toMatchObject({ function: 'print_tainted', expected: 'tainted_mask at sympos 2 in vmlinux' });
     expect(missing.find((v) => v.symbol.includes('helper_gone'))?.actual).toBe('no symbol named helper_gone in vmlinux');
+  });
+
+  it("accepts the patch's own per-call-site state (a ratelimit _rs.N) where the original uses the kernel's; other copied data stays COPIED_DATA", () => {
+    const { rs: _, ...rest } = right;
+    expect(verifyAgainst(vmlinux, patchModule(['RATELIMIT'], rest)).violations).toEqual([]);
+    const { tainted_mask: __, ...others } = rest;
+    expect(codes(verifyAgainst(vmlinux, patchModule(['RATELIMIT', 'COPIED'], others)).violations)).toEqual(['COPIED_DATA']);
   });
 
   it('flags an undefined symbol that is not exported, and an export whose namespace is not imported', () => {
