@@ -146,7 +146,33 @@ function sameFields(o: ElfSymbol, orel: readonly ElfRela[], p: ElfSymbol, prel: 
  * comparison would find (its identity strings, built here only for the instructions that have
  * relocations), walking the relocations alone.
  */
-function sameTargets(insns: readonly Instruction[], o: ElfSymbol, orel: readonly ElfRela[], origSide: Side, p: ElfSymbol, prel: readonly ElfRela[], patchedSide: Side): boolean {
+function sameTargets(insns: () => readonly Instruction[], o: ElfSymbol, orel: readonly ElfRela[], origSide: Side, p: ElfSymbol, prel: readonly ElfRela[], patchedSide: Side): boolean {
+  const quick = sameNamedTargets(orel, origSide, prel, patchedSide);
+  if (quick !== undefined) return quick;
+  return sameTargetsByInstruction(insns(), o, orel, origSide, p, prel, patchedSide);
+}
+
+/** The symbol says only "a place in this section": where exactly depends on the instruction's end. */
+const throughSection = (sym: ElfSymbol): boolean => (sym.type === STT_SECTION || sym.type === STT_NOTYPE) && sym.section !== null;
+
+/**
+ * sameTargets without decoding, when every relocation names its target: with the same bytes on
+ * both sides each field ends the same instruction at the same distance, so the same type, the
+ * same addend and the same canonical name are the same identity. Undefined when a relocation
+ * goes through a section symbol (its target needs the instruction's end).
+ */
+function sameNamedTargets(orel: readonly ElfRela[], origSide: Side, prel: readonly ElfRela[], patchedSide: Side): boolean | undefined {
+  let same = true;
+  for (let k = 0; k < orel.length; k++) {
+    const a = orel[k] as ElfRela;
+    const b = prel[k] as ElfRela;
+    if (throughSection(a.symbol) || throughSection(b.symbol)) return undefined;
+    if (same && (a.type !== b.type || a.addend !== b.addend || canonicalName(a.symbol, origSide) !== canonicalName(b.symbol, patchedSide))) same = false;
+  }
+  return same;
+}
+
+function sameTargetsByInstruction(insns: readonly Instruction[], o: ElfSymbol, orel: readonly ElfRela[], origSide: Side, p: ElfSymbol, prel: readonly ElfRela[], patchedSide: Side): boolean {
   const start = Number(o.value);
   let j = 0;
   for (const insn of insns) {
@@ -325,7 +351,7 @@ export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, pat
   // The same bytes and relocation fields (most functions): the same instructions, so only the
   // relocations' targets are left to compare (none without relocations: nothing to decode then).
   if (sameBytes(oRaw.bytes, pRaw.bytes) && sameFields(o, oRaw.relas, p, pRaw.relas)) {
-    if (oRaw.relas.length === 0 || sameTargets(instructionsOf(o, origSide, oRaw.bytes), o, oRaw.relas, origSide, p, pRaw.relas, patchedSide)) {
+    if (oRaw.relas.length === 0 || sameTargets(() => instructionsOf(o, origSide, oRaw.bytes), o, oRaw.relas, origSide, p, pRaw.relas, patchedSide)) {
       return { same: true, newCallees: [], removedCallees: [], lineOnly: 0 };
     }
   }
