@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
 import type * as commander from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerDemo } from './commands/demo.js';
@@ -21,10 +22,9 @@ import type { CliContext, SetExit } from './context.js';
 // neither the instruction decoder, nor kbuild, nor the pipeline; nor, until
 // something fails, the error catalog.
 
-// commander and package.json through require, as every start needs them: an ESM import of
-// commander first scans it for export names, and one of node:fs loads file streams.
+// package.json through require: an ESM import of node:fs loads file streams. commander is
+// imported, so that the installed command (scripts/bundle.mjs) carries it in its own file.
 const require = createRequire(import.meta.url);
-const { Command, CommanderError } = require('commander') as typeof commander;
 
 export function packageVersion(): string {
   return (require('../../package.json') as { version: string }).version;
