@@ -105,7 +105,7 @@ export async function benchDiff(): Promise<void> {
 // (test/fixtures/kpatch-unit), 34 ms a pair. Here: every pair read, parsed and diffed
 // in this process (a first pass, then WARM_PASSES more; a pair's figure is its median
 // over those), and `rebootless diff` given all 55 pairs in one process, CLI_RUNS times
-// (from dist/: npm run build first), with its start included.
+// (the installed command, dist/bin: npm run build first), with its start included.
 const KPATCH_TOTAL_MS = 1870;
 const KPATCH_PAIR_MS = 34;
 const WARM_PASSES = 3;
@@ -134,7 +134,7 @@ export async function benchKpatchUnits(): Promise<void> {
   console.log(`  first pass ${formatDuration(passes[0]!)}, later passes median ${formatDuration(median(passes.slice(1)))}  [kpatch ${formatDuration(KPATCH_TOTAL_MS)}]`);
   console.log(`  per pair: median ${formatDuration(median(first))} in the first pass, ${formatDuration(median(warm))} later  [kpatch ${KPATCH_PAIR_MS}ms]; max ${formatDuration(Math.max(...warm))} later (slowest: ${slowest.join(', ')})`);
 
-  const main = path.resolve('dist/cli/main.js');
+  const main = path.resolve('dist/bin/rebootless.js');
   const args = [main, 'diff', ...pairs.flatMap((p) => [at(p.orig), at(p.patched)])];
   const runs: number[] = [];
   for (let i = 0; i < CLI_RUNS; i++) {

@@ -73,6 +73,17 @@ export async function learnLinkRecipe(dir: string, name: string, config: string)
   return { steps, order, ...(common !== undefined ? { common } : {}) };
 }
 
+/**
+ * The recipe's compile steps, by index: livepatch.c (the first step) and the
+ * `.mod.c` modpost writes (the fourth), each with its source and object in `dir`.
+ */
+export function compileSteps(dir: string, name: string): { step: number; source: string; object: string }[] {
+  return [
+    { step: 0, source: path.join(dir, 'livepatch.c'), object: path.join(dir, 'livepatch.o') },
+    { step: 3, source: path.join(dir, `${name}.mod.c`), object: path.join(dir, `${name}.mod.o`) },
+  ];
+}
+
 /** Where a step writes `.module-common.o` in `dir`. */
 export const commonObject = (dir: string): string => path.join(dir, COMMON);
 

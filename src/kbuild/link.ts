@@ -5,7 +5,8 @@ import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
 import { runInToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { recordKey } from './compile.js';
-import { commonObject, compiledRecord, learnLinkRecipe, linkInputs, recipeCommands, type LinkRecipe } from './link-recipe.js';
+import { commonObject, compiledRecord, compileSteps, learnLinkRecipe, linkInputs, recipeCommands, type LinkRecipe } from './link-recipe.js';
+import { cachedObject, storeObject, type ObjectKey } from './object-cache.js';
 import { renderKbuild, SHIPPED_SUFFIX } from './records.js';
 
 // Linking the livepatch module as an external module of the prepared
@@ -71,13 +72,17 @@ export async function linkModule(i: LinkInput): Promise<string> {
       if (name.endsWith(SHIPPED_SUFFIX)) await fsp.writeFile(path.join(i.dir, name.slice(0, -SHIPPED_SUFFIX.length)), content);
     }
     for (const [name, text] of Object.entries(linkInputs(recipe, i.dir, i.moduleName, i.parts))) await fsp.writeFile(path.join(i.dir, name), text);
-    const [compile, ...rest] = recipeCommands(recipe, i.dir, i.moduleName);
-    await runInToolchain(tc, 'sh', ['-c', compile as string], run);
-    const record = compiledRecord(recipe, i.dir, i.moduleName);
-    await fsp.writeFile(path.join(i.dir, record.file), record.text);
-    for (const [n, line] of rest.entries()) {
-      if (n + 1 === recipe.common && recipeFile) await commonStep(recipeFile, key, i.dir, () => runInToolchain(tc, 'sh', ['-c', line], run));
-      else await runInToolchain(tc, 'sh', ['-c', line], run);
+    const compiles = new Map(compileSteps(i.dir, i.moduleName).map((c) => [c.step, c]));
+    for (const [n, line] of recipeCommands(recipe, i.dir, i.moduleName).entries()) {
+      const step = (): Promise<unknown> => runInToolchain(tc, 'sh', ['-c', line], run);
+      const c = compiles.get(n);
+      if (n === recipe.common && recipeFile) await commonStep(recipeFile, key, i.dir, step);
+      else if (c && i.cacheDir) await compileStep(i.cacheDir, { object: `${LINK_SLOT}/${i.moduleName}/${path.basename(c.object)}`, record: `${key}\n${recipe.steps[n]}\n${i.moduleName}`, source: await fsp.readFile(c.source) }, c.object, step);
+      else await step();
+      if (n === 0) {
+        const record = compiledRecord(recipe, i.dir, i.moduleName);
+        await fsp.writeFile(path.join(i.dir, record.file), record.text);
+      }
     }
   } else {
     await runInToolchain(tc, 'make', ['-C', i.tree, `M=${i.dir}`, ...kbuildVariables(i), 'KBUILD_MODPOST_WARN=1', 'modules'], { ...run, cwd: i.dir });
@@ -90,6 +95,25 @@ export async function linkModule(i: LinkInput): Promise<string> {
     }
   }
   return path.join(i.dir, `${i.moduleName}.ko`);
+}
+
+/**
+ * Where the link's compiled objects are kept in the release's object cache, one per module
+ * name and step (not a kernel directory).
+ */
+const LINK_SLOT = '.rebootless-link';
+
+/**
+ * A link compile (livepatch.c, the `.mod.c`): its object from the build cache when the same
+ * command compiled the same text before (rebuilding one patch), else compiled by `run` and
+ * kept. The release's headers are the same for every build (`kernel verify` checks the tree).
+ * A kept object's debug info names the folder of the build that compiled it.
+ */
+async function compileStep(cacheDir: string, k: ObjectKey, object: string, run: () => Promise<unknown>): Promise<void> {
+  const kept = await cachedObject(cacheDir, k);
+  if (kept) return fsp.writeFile(object, kept);
+  await run();
+  await storeObject(cacheDir, k, await fsp.readFile(object));
 }
 
 /** The common object copied from the one kept for the release, else compiled by `run` and kept. */
