@@ -53,6 +53,14 @@ export async function recordKey(c: Pick<UnitCompiler, 'tree' | 'cc' | 'release' 
   return sha256(JSON.stringify({ cc: c.cc, release: c.release, kcflags: DIFF_CFLAGS, toolchain: c.toolchain.kind === 'root' ? c.toolchain.root : 'host', config: sha256(config) }));
 }
 
+/**
+ * Learns, once per release, what every unit's dry run starts from: the top
+ * Makefile's environment (kbuild-env.ts), kept in the build cache.
+ */
+export async function learnKbuildEnvironment(c: UnitCompiler): Promise<void> {
+  if (c.cacheDir) await kbuildEnvironment(c, DIFF_CFLAGS, c.cacheDir, await recordKey(c));
+}
+
 /** kbuild's command for `object` in the tree: from the cache, else learnt by a dry run of make (and cached). */
 export async function unitRecord(c: UnitCompiler, object: string): Promise<UnitRecord> {
   return (await unitRecords(c, [object]))[0] as UnitRecord;

@@ -2,6 +2,7 @@ import { RebootlessError } from '../../../errors/index.js';
 import { cacheRoot } from '../../../kernel/cache.js';
 import { fetchRelease, hostRelease, type FetchResult } from '../../../kernel/fetch.js';
 import { listFetchableReleases, type FetchableRelease } from '../../../kernel/fetchable.js';
+import { learnRelease } from '../../../pipeline/learn.js';
 import { formatDuration } from '../../../util/progress.js';
 import type { CliContext, SetExit } from '../../context.js';
 import { printJson, table } from '../../render.js';
@@ -23,11 +24,19 @@ export function fetchableJson(r: FetchableRelease) {
   return { release: r.release, family: r.family, suite: r.suite, flavor: r.flavor, debianVersion: r.debianVersion, series: r.series, host: r.host, cached: r.cached };
 }
 
-/** Fetches with progress on stderr; shared by `kernel fetch`, `build` and `demo`. */
+/**
+ * Fetches with progress on stderr, then learns how kbuild compiles and links the release (once:
+ * pipeline/learn.ts); shared by `kernel fetch`, `build` and `demo`.
+ */
 export async function fetchWithProgress(ctx: CliContext, requested: string | undefined, json: boolean): Promise<FetchResult> {
   const progress = ctx.progress(json);
   try {
-    return await fetchRelease({ cacheRoot: cacheRoot(), ...(requested ? { requested } : {}), progress, signal: ctx.signal });
+    const r = await fetchRelease({ cacheRoot: cacheRoot(), ...(requested ? { requested } : {}), progress, signal: ctx.signal });
+    const t0 = Date.now();
+    progress.stage('learn', 'how kbuild compiles and links this release');
+    for (const problem of await learnRelease(r.workspace, ctx.signal)) progress.log(`could not learn ${problem}; builds will try again`);
+    progress.stageDone('learn', Date.now() - t0);
+    return r;
   } finally {
     progress.close();
   }
