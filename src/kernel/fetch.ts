@@ -134,7 +134,7 @@ function debPath(debs: string, p: PackageInfo): string {
   return path.join(debs, path.basename(p.filename) || `${p.name}_${p.version}.deb`);
 }
 
-function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number, cacheRoot: string): Stage[] {
+function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number, cacheRoot: string): (Stage | Stage[])[] {
   const L = layout(dir, cand.release, cand.series);
   const byName = (n: string): PackageInfo => pkgs.find((p) => p.name === n) as PackageInfo;
   const image = byName(cand.packages.image);
@@ -188,47 +188,50 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         }
       },
     },
-    {
-      name: 'image',
-      output: 'image',
-      async run(ctx) {
-        await extract(image, ctx.out, ctx, []);
-        // trixie's packages ship modules under /usr/lib/modules (merged /usr): one layout for every release
-        if ((await pathExists(path.join(ctx.out, 'usr', 'lib', 'modules'))) && !(await pathExists(path.join(ctx.out, 'lib')))) {
-          await fsp.symlink(path.join('usr', 'lib'), path.join(ctx.out, 'lib'));
-        }
-        // Debian's package leaves modules.dep to depmod at install time.
-        await runCommand('depmod', ['-b', ctx.out, cand.release], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    // the packages unpack at once, each a decompressor of its own (the source's is the longest)
+    [
+      {
+        name: 'source',
+        output: 'source',
+        run: (ctx) =>
+          runPipeline(
+            [
+              { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(source)], sigpipeOk: true },
+              { file: 'tar', args: ['-x', '-O', '--occurrence=1', `./usr/src/linux-source-${cand.series}.tar.xz`], sigpipeOk: false },
+              { file: 'tar', args: ['-x', '-J', '-C', ctx.out] },
+            ],
+            { onBytes: (n) => ctx.progress.bytes(n, source.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+          ),
       },
-    },
-    {
-      name: 'headers',
-      output: 'headers',
-      // the flavour's .config and Module.symvers (with the exports' CRCs); nothing else of the headers is used
-      run: (ctx) => extract(headers, ctx.out, ctx, [`./${under(L.config)}`, `./${under(L.moduleSymvers)}`]),
-    },
-    {
-      name: 'debug',
-      output: 'debug',
-      run: (ctx) =>
-        extract(dbg, ctx.out, ctx, [
-          `./usr/lib/debug/boot/vmlinux-${cand.release}`,
-          `./usr/lib/debug/boot/System.map-${cand.release}`,
-        ]),
-    },
-    {
-      name: 'source',
-      output: 'source',
-      run: (ctx) =>
-        runPipeline(
-          [
-            { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(source)], sigpipeOk: true },
-            { file: 'tar', args: ['-x', '-O', '--occurrence=1', `./usr/src/linux-source-${cand.series}.tar.xz`], sigpipeOk: false },
-            { file: 'tar', args: ['-x', '-J', '-C', ctx.out] },
-          ],
-          { onBytes: (n) => ctx.progress.bytes(n, source.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
-        ),
-    },
+      {
+        name: 'image',
+        output: 'image',
+        async run(ctx) {
+          await extract(image, ctx.out, ctx, []);
+          // trixie's packages ship modules under /usr/lib/modules (merged /usr): one layout for every release
+          if ((await pathExists(path.join(ctx.out, 'usr', 'lib', 'modules'))) && !(await pathExists(path.join(ctx.out, 'lib')))) {
+            await fsp.symlink(path.join('usr', 'lib'), path.join(ctx.out, 'lib'));
+          }
+          // Debian's package leaves modules.dep to depmod at install time.
+          await runCommand('depmod', ['-b', ctx.out, cand.release], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        },
+      },
+      {
+        name: 'headers',
+        output: 'headers',
+        // the flavour's .config and Module.symvers (with the exports' CRCs); nothing else of the headers is used
+        run: (ctx) => extract(headers, ctx.out, ctx, [`./${under(L.config)}`, `./${under(L.moduleSymvers)}`]),
+      },
+      {
+        name: 'debug',
+        output: 'debug',
+        run: (ctx) =>
+          extract(dbg, ctx.out, ctx, [
+            `./usr/lib/debug/boot/vmlinux-${cand.release}`,
+            `./usr/lib/debug/boot/System.map-${cand.release}`,
+          ]),
+      },
+    ],
     {
       name: 'prepare',
       async run(ctx) {
@@ -240,12 +243,16 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         await fsp.copyFile(L.config, path.join(L.sourceTree, '.config'));
         // Kconfig probes the host's tools (pahole, rustc); the release's builder had no rustc
         const noRust = ((await readConfigValue(L.config, 'CONFIG_RUSTC_VERSION')) ?? '0') === '0' ? ['RUSTC=false'] : [];
-        await make([...noRust, 'olddefconfig']);
+        // Kconfig runs once (about 10 s of compiler probes): syncconfig rewrites .config as olddefconfig
+        // would and writes include/config/auto.conf, so modules_prepare finds it current
+        await make([...noRust, 'syncconfig']);
         const changed = configDifferences(await fsp.readFile(L.config, 'utf8'), await fsp.readFile(path.join(L.sourceTree, '.config'), 'utf8'));
         // a different .config compiles different code (and struct layouts): never build with one
         if (changed.length) throw new RebootlessError('PREPARE_CONFIG_MISMATCH', { release: cand.release, options: changed });
-        // prepare plus what an external module build needs: host programs (modpost, ...) and the module linker script
-        await make([`-j${jobs}`, 'modules_prepare']);
+        // prepare plus what an external module build needs: host programs (modpost, objtool, ...) and the
+        // module linker script. Not resolve_btfids (12 s here): kbuild runs it on a module only beside a
+        // vmlinux in the tree, which a prepared source tree never has
+        await make([`-j${jobs}`, '-o', 'tools/bpf/resolve_btfids', 'modules_prepare']);
         await fsp.copyFile(L.moduleSymvers, path.join(L.sourceTree, 'Module.symvers'));
       },
     },
