@@ -28,7 +28,8 @@ export function symbolsOfName(table: readonly ElfSymbol[], name: string): readon
   return hit === undefined ? NONE : Array.isArray(hit) ? hit : [hit];
 }
 
-const byValue = (a: ElfSymbol, b: ElfSymbol): number => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+/** Symbols in address order, for sort (stable: ties keep their order). */
+export const byValue = (a: ElfSymbol, b: ElfSymbol): number => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
 
 /** Every symbol of the table by value (a stable sort: table order at equal values). */
 export function symbolsByAddress(table: readonly ElfSymbol[]): readonly ElfSymbol[] {

@@ -1,6 +1,6 @@
 import { STB_LOCAL, STT_FILE, STT_FUNC, STT_OBJECT } from '../elf/constants.js';
 import type { ElfSymbol } from '../elf/model.js';
-import { symbolsOfName } from '../elf/symbol-order.js';
+import { byValue, symbolsOfName } from '../elf/symbol-order.js';
 
 // Which of several same-named symbols of the running kernel a patch means:
 // livepatch's sympos. 0 when the name is unique in the target object, else
@@ -69,7 +69,7 @@ export type SymposOrder = 'address' | 'table';
 /** Symbols of a name in kallsyms order. */
 export function sameNamed(symbols: readonly ElfSymbol[], name: string, order: SymposOrder): ElfSymbol[] {
   const same = symbolsOfName(symbols, name).filter(isCode);
-  return order === 'address' ? same.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)) : same;
+  return order === 'address' ? same.sort(byValue) : same;
 }
 
 export type SymposResult = { sympos: number; symbol: ElfSymbol } | { error: 'missing' | 'ambiguous'; candidates: number };

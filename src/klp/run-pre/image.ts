@@ -1,6 +1,6 @@
 import { SHF_ALLOC, SHT_NOBITS, STT_FILE, STT_SECTION } from '../../elf/constants.js';
 import type { ElfSection, ElfSymbol } from '../../elf/model.js';
-import { symbolsByAddress, symbolsOfName, upperBoundByValue } from '../../elf/symbol-order.js';
+import { byValue, symbolsByAddress, symbolsOfName, upperBoundByValue } from '../../elf/symbol-order.js';
 
 // The release's vmlinux as run-pre reads it: a linked image whose symbols
 // have addresses, and whose bytes are read on demand (it is hundreds of MB;
@@ -22,7 +22,6 @@ export interface LinkedImage {
 export function linkedImage(symbols: readonly ElfSymbol[], sections: readonly ElfSection[], readSection: (s: ElfSection, offset: number, length: number) => Promise<Uint8Array>): LinkedImage {
   const allocated = new Set(sections.filter((s) => (s.flags & SHF_ALLOC) !== 0n));
   const named = (s: ElfSymbol): boolean => s.name !== '' && s.type !== STT_SECTION && s.type !== STT_FILE && s.section !== null && allocated.has(s.section);
-  const byValue = (a: ElfSymbol, b: ElfSymbol): number => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
   const byName = new Map<string, readonly ElfSymbol[]>();
   // a repeated name's few symbols put in address order (a stable sort)
   const names = (name: string): readonly ElfSymbol[] => {

@@ -1,7 +1,7 @@
 import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, STB_LOCAL, STT_FILE, STT_FUNC, STT_OBJECT, STT_SECTION } from '../../elf/constants.js';
 import type { ElfFile, ElfSymbol } from '../../elf/model.js';
 import { findSymtab } from '../../elf/edit.js';
-import { symbolsByAddress, symbolsOfName, upperBoundByValue } from '../../elf/symbol-order.js';
+import { byValue, symbolsByAddress, symbolsOfName, upperBoundByValue } from '../../elf/symbol-order.js';
 import type { TargetObject, TargetSymbol } from './types.js';
 
 // The running kernel's view of an object's symbols, rebuilt from its file:
@@ -49,7 +49,7 @@ export function targetObject(name: string, file: ElfFile, order: 'address' | 'ta
     if (!list) {
       const same = symbolsOfName(table, n).filter(countsInKallsyms);
       // kallsyms order: by address in vmlinux (a stable sort), table order in a module
-      if (order === 'address') same.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      if (order === 'address') same.sort(byValue);
       named.set(n, (list = same.map(target)));
     }
     return list;
