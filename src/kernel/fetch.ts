@@ -134,7 +134,7 @@ function debPath(debs: string, p: PackageInfo): string {
   return path.join(debs, path.basename(p.filename) || `${p.name}_${p.version}.deb`);
 }
 
-function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number, cacheRoot: string): (Stage | Stage[])[] {
+function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], jobs: number, cacheRoot: string): Stage[] {
   const L = layout(dir, cand.release, cand.series);
   const byName = (n: string): PackageInfo => pkgs.find((p) => p.name === n) as PackageInfo;
   const image = byName(cand.packages.image);
@@ -188,50 +188,47 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         }
       },
     },
-    // the packages unpack at once, each a decompressor of its own (the source's is the longest)
-    [
-      {
-        name: 'source',
-        output: 'source',
-        run: (ctx) =>
-          runPipeline(
-            [
-              { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(source)], sigpipeOk: true },
-              { file: 'tar', args: ['-x', '-O', '--occurrence=1', `./usr/src/linux-source-${cand.series}.tar.xz`], sigpipeOk: false },
-              { file: 'tar', args: ['-x', '-J', '-C', ctx.out] },
-            ],
-            { onBytes: (n) => ctx.progress.bytes(n, source.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
-          ),
+    {
+      name: 'image',
+      output: 'image',
+      async run(ctx) {
+        await extract(image, ctx.out, ctx, []);
+        // trixie's packages ship modules under /usr/lib/modules (merged /usr): one layout for every release
+        if ((await pathExists(path.join(ctx.out, 'usr', 'lib', 'modules'))) && !(await pathExists(path.join(ctx.out, 'lib')))) {
+          await fsp.symlink(path.join('usr', 'lib'), path.join(ctx.out, 'lib'));
+        }
+        // Debian's package leaves modules.dep to depmod at install time.
+        await runCommand('depmod', ['-b', ctx.out, cand.release], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
       },
-      {
-        name: 'image',
-        output: 'image',
-        async run(ctx) {
-          await extract(image, ctx.out, ctx, []);
-          // trixie's packages ship modules under /usr/lib/modules (merged /usr): one layout for every release
-          if ((await pathExists(path.join(ctx.out, 'usr', 'lib', 'modules'))) && !(await pathExists(path.join(ctx.out, 'lib')))) {
-            await fsp.symlink(path.join('usr', 'lib'), path.join(ctx.out, 'lib'));
-          }
-          // Debian's package leaves modules.dep to depmod at install time.
-          await runCommand('depmod', ['-b', ctx.out, cand.release], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
-        },
-      },
-      {
-        name: 'headers',
-        output: 'headers',
-        // the flavour's .config and Module.symvers (with the exports' CRCs); nothing else of the headers is used
-        run: (ctx) => extract(headers, ctx.out, ctx, [`./${under(L.config)}`, `./${under(L.moduleSymvers)}`]),
-      },
-      {
-        name: 'debug',
-        output: 'debug',
-        run: (ctx) =>
-          extract(dbg, ctx.out, ctx, [
-            `./usr/lib/debug/boot/vmlinux-${cand.release}`,
-            `./usr/lib/debug/boot/System.map-${cand.release}`,
-          ]),
-      },
-    ],
+    },
+    {
+      name: 'headers',
+      output: 'headers',
+      // the flavour's .config and Module.symvers (with the exports' CRCs); nothing else of the headers is used
+      run: (ctx) => extract(headers, ctx.out, ctx, [`./${under(L.config)}`, `./${under(L.moduleSymvers)}`]),
+    },
+    {
+      name: 'debug',
+      output: 'debug',
+      run: (ctx) =>
+        extract(dbg, ctx.out, ctx, [
+          `./usr/lib/debug/boot/vmlinux-${cand.release}`,
+          `./usr/lib/debug/boot/System.map-${cand.release}`,
+        ]),
+    },
+    {
+      name: 'source',
+      output: 'source',
+      run: (ctx) =>
+        runPipeline(
+          [
+            { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(source)], sigpipeOk: true },
+            { file: 'tar', args: ['-x', '-O', '--occurrence=1', `./usr/src/linux-source-${cand.series}.tar.xz`], sigpipeOk: false },
+            { file: 'tar', args: ['-x', '-J', '-C', ctx.out] },
+          ],
+          { onBytes: (n) => ctx.progress.bytes(n, source.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+        ),
+    },
     {
       name: 'prepare',
       async run(ctx) {

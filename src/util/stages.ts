@@ -58,51 +58,31 @@ async function removeStalePartials(root: string, output: string): Promise<void> 
   }
 }
 
-/**
- * Runs the stages in order; an array in the list is a group whose stages run at once (they must
- * not need each other's output). A group's stages report bytes through the first of them only,
- * so that the progress line follows one. When any stage of a group reruns, every later stage
- * does too; a failing stage fails the group once its siblings have ended.
- */
 export async function runStages(
   root: string,
-  stages: readonly (Stage | readonly Stage[])[],
+  stages: readonly Stage[],
   options: { progress: Progress; signal?: AbortSignal },
 ): Promise<StageRecord[]> {
   await fsp.mkdir(path.join(root, MARKERS), { recursive: true });
   const records: StageRecord[] = [];
   let invalidateRest = false;
-  for (const entry of stages) {
-    const group = Array.isArray(entry) ? (entry as readonly Stage[]) : [entry as Stage];
-    const done = await Promise.all(group.map(async (stage) => !invalidateRest && (await stageDone(root, stage))));
-    const ran = await Promise.allSettled(
-      group.map(async (stage, k): Promise<StageRecord> => {
-        if (done[k]) {
-          options.progress.stageDone(stage.name, 0, true);
-          return { name: stage.name, skipped: true, ms: 0 };
-        }
-        const progress = k === 0 ? options.progress : { ...options.progress, bytes: () => undefined };
-        return runMarked(root, stage, { ...options, progress });
-      }),
-    );
-    const failed = ran.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const r of ran) if (r.status === 'fulfilled') records.push(r.value);
-    if (done.some((d) => !d)) invalidateRest = true;
+  for (const stage of stages) {
+    if (!invalidateRest && (await stageDone(root, stage))) {
+      options.progress.stageDone(stage.name, 0, true);
+      records.push({ name: stage.name, skipped: true, ms: 0 });
+      continue;
+    }
+    invalidateRest = true;
+    await fsp.rm(markerPath(root, stage.name), { force: true });
+    const t0 = Date.now();
+    options.progress.stage(stage.name);
+    await runOne(root, stage, options);
+    const ms = Date.now() - t0;
+    await writeFileAtomic(markerPath(root, stage.name), JSON.stringify({ completedAt: new Date().toISOString(), ms }) + '\n');
+    options.progress.stageDone(stage.name, ms);
+    records.push({ name: stage.name, skipped: false, ms });
   }
   return records;
-}
-
-/** One stage run from scratch, its completion marker written when it succeeds. */
-async function runMarked(root: string, stage: Stage, options: { progress: Progress; signal?: AbortSignal }): Promise<StageRecord> {
-  await fsp.rm(markerPath(root, stage.name), { force: true });
-  const t0 = Date.now();
-  options.progress.stage(stage.name);
-  await runOne(root, stage, options);
-  const ms = Date.now() - t0;
-  await writeFileAtomic(markerPath(root, stage.name), JSON.stringify({ completedAt: new Date().toISOString(), ms }) + '\n');
-  options.progress.stageDone(stage.name, ms);
-  return { name: stage.name, skipped: false, ms };
 }
 
 async function runOne(root: string, stage: Stage, options: { progress: Progress; signal?: AbortSignal }): Promise<void> {

@@ -98,40 +98,4 @@ describe('staged cache', () => {
     await runStages(root, [stage], { progress: silentProgress });
     expect(seen).toEqual([false, true]);
   });
-  it('runs the stages of a group at once; a failure there ends the fetch after its siblings, which stay done', async () => {
-    const root = tmp();
-    const events: string[] = [];
-    // each stage of the group waits until both have started: run one after the other, they would never end
-    let release: () => void = () => undefined;
-    const bothStarted = new Promise<void>((r) => (release = r));
-    let started = 0;
-    let failB = true;
-    const sibling = (name: string): Stage => ({
-      name,
-      output: name,
-      async run(ctx) {
-        events.push(`start ${name}`);
-        if (++started === 2) release();
-        await bothStarted;
-        if (name === 'b' && failB) throw new Error('b broke');
-        writeFileSync(path.join(ctx.out, 'data'), name);
-        events.push(`end ${name}`);
-      },
-    });
-    const log: string[] = [];
-    const stages = [writer('first', log), [sibling('a'), sibling('b')], writer('last', log)];
-    await expect(runStages(root, stages, { progress: silentProgress })).rejects.toThrow('b broke');
-    expect(events.slice(0, 2).sort()).toEqual(['start a', 'start b']);
-    expect(events.slice(2)).toEqual(['end a']);
-    expect(existsSync(markerPath(root, 'a'))).toBe(true);
-    expect(existsSync(markerPath(root, 'b'))).toBe(false);
-    expect(existsSync(path.join(root, 'b'))).toBe(false);
-    expect(log).toEqual(['first']);
-    // the rerun redoes b alone in the group, then everything after it
-    failB = false;
-    started = 1;
-    const r = await runStages(root, stages, { progress: silentProgress });
-    expect(r.map((x) => `${x.name}:${x.skipped ? 'kept' : 'ran'}`)).toEqual(['first:kept', 'a:kept', 'b:ran', 'last:ran']);
-    expect(log).toEqual(['first', 'last']);
-  });
 });
