@@ -1,3 +1,4 @@
+import { findCallbacks } from './passes/callbacks.js';
 import { shareDecodedCode } from '../arch/x86_64/rela-target.js';
 import { SHT_STRTAB, SHT_SYMTAB, STT_FUNC } from '../elf/constants.js';
 import { buildIndex } from '../elf/lookup.js';
@@ -26,9 +27,10 @@ export { preloadIced as preloadDecoder } from '../arch/x86_64/iced.js';
 //   2. compare    every element against its twin: same, changed, new, removed
 //   3. propagate  changed constants and .cold/.part pieces change their users
 //   4. carry      untraceable changed code is carried, its callers patched
-//   5. refuse     what cannot be live patched, with reasons
-//   6. aliases    one entry per piece of code
-//   7. collect    side-table entries, warnings, the verdict (below)
+//   5. callbacks  the functions registered with <linux/rebootless.h>
+//   6. refuse     what cannot be live patched, with reasons
+//   7. aliases    one entry per piece of code
+//   8. collect    side-table entries, warnings, the verdict (below)
 
 export function diffObjects(orig: ElfFile, patched: ElfFile, options: DiffOptions = {}): DiffResult {
   const oi = buildIndex(orig);
@@ -42,12 +44,13 @@ export function diffObjects(orig: ElfFile, patched: ElfFile, options: DiffOption
   const state = compareElements({ orig, patched, oi, pi, twins, oSide, pSide, graph: buildReferenceGraph(patched, pi), options });
   propagateChanges(state);
   carryUntraceable(state);
+  findCallbacks(state);
   refuseUnpatchable(state);
   collapseAliases(state);
   return collect(state);
 }
 
-/** Pass 7: the result, with each included function's side-table entries and the verdict. */
+/** Pass 8: the result, with each included function's side-table entries and the verdict. */
 function collect(state: DiffState): DiffResult {
   const { functions, patched, pi, oi, refusals, warnings } = state;
   // metadata that changed and needs nothing (debug info, notes, our own side tables)
@@ -77,6 +80,7 @@ function collect(state: DiffState): DiffResult {
     refusals,
     specialEntries,
     ignoredSections,
+    callbacks: state.callbacks,
     warnings,
   };
 }

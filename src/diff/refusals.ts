@@ -13,6 +13,7 @@ const HINTS: Record<RefusalCode, string> = {
   STATIC_KEY_IN_MODULE: 'a static key of a module cannot be used from a live patch; test it with static_key_enabled() instead of a static branch',
   STATIC_CALL_IN_MODULE: 'a static call keyed in a module cannot be used from a live patch; call the function through a plain pointer instead',
   COMDAT_CHANGED: 'COMDAT group contents changed; the linker merges these across objects, so the change cannot be confined to this patch',
+  CALLBACK_TWICE: 'the livepatch core calls one callback of each kind per target: register one function and call the others from it',
 };
 
 export function refusal(code: RefusalCode, symbol: string, reason: string, where: { section?: string; offset?: number } = {}): Refusal {

@@ -13,7 +13,17 @@ export type RefusalCode =
   | 'UNKNOWN_SECTION_CHANGED'
   | 'STATIC_KEY_IN_MODULE'
   | 'STATIC_CALL_IN_MODULE'
-  | 'COMDAT_CHANGED';
+  | 'COMDAT_CHANGED'
+  | 'CALLBACK_TWICE';
+
+/** When the livepatch core calls a callback of the patch (a klp_object's callbacks). */
+export type CallbackKind = 'pre_patch' | 'post_patch' | 'pre_unpatch' | 'post_unpatch';
+
+/** A callback the patched source registers with <linux/rebootless.h>: the function and when it runs. */
+export interface Callback {
+  kind: CallbackKind;
+  function: string;
+}
 
 export interface Refusal {
   code: RefusalCode;
@@ -90,6 +100,8 @@ export interface DiffResult {
   specialEntries: Record<string, SpecialSectionEntries[]>;
   /** Sections that changed but are known to need nothing (debug info, notes ...). */
   ignoredSections: string[];
+  /** The callbacks the patched object registers (REBOOTLESS_POST_PATCH and friends), by kind. */
+  callbacks: Callback[];
   warnings: string[];
 }
 

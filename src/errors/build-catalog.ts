@@ -70,6 +70,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: a patched function uses the static key ${d.key} of module ${d.owner}, which it does not export; a live patch reaches it only once ${d.owner} is loaded, after the kernel has set up the patch's static branches`,
     hint: () => 'test the key with static_key_enabled() (a plain read) in the patched code instead of static_branch_*()',
   },
+  BUILD_CALLBACK_TWICE: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.object}: registers a ${d.kind} callback for ${d.target}, which another file of the patch registers too; the livepatch core calls one of each kind per target`,
+    hint: () => 'register one function for the target and call the others from it',
+  },
   BUILD_MODULE_CHECK: {
     exitCode: EXIT.error,
     message: (d) => `${d.module}: the linked module would not load: ${d.problem}`,

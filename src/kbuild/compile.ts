@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RebootlessError, isRebootlessError } from '../errors/index.js';
 import { buildCacheDir } from '../kernel/build-cache.js';
 import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
@@ -152,7 +153,9 @@ export async function compileUnit(
   await fsp.mkdir(path.dirname(path.join(overlayRoot, source)), { recursive: true });
   await fsp.mkdir(path.dirname(output), { recursive: true });
   await fsp.writeFile(path.join(overlayRoot, source), content);
-  const steps = replayCommands(u.commands, { source, object, overlayRoot, output, depDir: path.dirname(output) }, u.record);
+  // the patched text may use the author API (<linux/rebootless.h>): a copy beside it, visible in a build root too
+  const afterIncludes = unit.variant === 'patched' ? [await copyAuthorHeaders(dir)] : [];
+  const steps = replayCommands(u.commands, { source, object, overlayRoot, output, depDir: path.dirname(output), afterIncludes }, u.record);
   for (const [n, [file, ...args]] of steps.entries()) {
     try {
       const running = runInToolchain(c.toolchain, file as string, args, { cwd: c.tree, ...(c.signal ? { signal: c.signal } : {}) });
@@ -165,6 +168,16 @@ export async function compileUnit(
     }
   }
   return output;
+}
+
+/** The package's include/ (linux/rebootless.h): two folders up from src/kbuild, dist/kbuild and dist/bin alike. */
+export const AUTHOR_INCLUDE = fileURLToPath(new URL('../../include', import.meta.url));
+
+/** The author API's headers copied under `dir`/include; that folder. */
+async function copyAuthorHeaders(dir: string): Promise<string> {
+  const to = path.join(dir, 'include');
+  await fsp.cp(AUTHOR_INCLUDE, to, { recursive: true });
+  return to;
 }
 
 /** unitRecord then compileUnit: `content` (default: the tree's own text) compiled as `source`, under `dir`. */

@@ -58,6 +58,8 @@ export interface ReplayPaths {
   output: string;
   /** The directory for the dependency file (absolute). */
   depDir: string;
+  /** Searched for `#include <...>` after every directory of the command (`-idirafter`): it can add headers, never shadow one. */
+  afterIncludes?: readonly string[];
 }
 
 /**
@@ -82,7 +84,7 @@ export function replayCommands(commands: readonly string[][], p: ReplayPaths, re
     if (w.startsWith('-Wp,-MMD,') || w.startsWith('-Wp,-MD,')) return `${w.slice(0, w.indexOf(',', 4) + 1)}${p.depDir}/${w.slice(w.lastIndexOf('/') + 1).replace(/^-Wp,-MM?D,/, '')}`;
     return w;
   });
-  cc.splice(s, 1, '-iquote', dir, `-ffile-prefix-map=${p.overlayRoot}/=`, `${p.overlayRoot}/${p.source}`);
+  cc.splice(s, 1, '-iquote', dir, ...(p.afterIncludes ?? []).flatMap((d) => ['-idirafter', d]), `-ffile-prefix-map=${p.overlayRoot}/=`, `${p.overlayRoot}/${p.source}`);
   const rest = after.map((c) => {
     if (!c.includes(p.object)) throw unsupported(p.object, record, `a step that does not work on the object: ${c.slice(0, 3).join(' ')}…`);
     if (c.includes(p.source)) throw unsupported(p.object, record, `a step that reads the source again: ${c.slice(0, 3).join(' ')}…`);

@@ -6,7 +6,7 @@ import { addRelaSection, addSection, addSymbol, ensureSectionSymbol, findSymtab 
 import { buildIndex } from '../elf/lookup.js';
 import type { ElfFile, ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { isPerSiteData } from '../diff/sections.js';
-import type { DiffResult } from '../diff/types.js';
+import type { CallbackKind, DiffResult } from '../diff/types.js';
 import { RebootlessError } from '../errors/index.js';
 
 // The patch object: the changed and new functions of one compiled object,
@@ -46,6 +46,8 @@ export interface PatchObject {
   file: ElfFile;
   /** Functions to redirect: old name (the original object's, for sympos) → the global name of the new code. */
   functions: { oldName: string; newSymbol: string; local: boolean }[];
+  /** The callbacks the object registers, each by the global name of its function here. */
+  callbacks: { kind: CallbackKind; symbol: string }[];
   placeholders: Placeholder[];
   warnings: string[];
 }
@@ -72,6 +74,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   // what the running kernel calls each symbol: the original's name (gcc renumbers `.constprop.N`, `buf.N` per file)
   const elementsByName = new Map<string, { twin?: string; status: string }>([...diff.functions, ...diff.data].map((e) => [e.name, e]));
   const newSymbolNames = new Set<string>();
+  const callbackFunctions = new Set(diff.callbacks.map((c) => c.function));
   const primaryOf = new Map<string, ElfSymbol>();
   for (const fd of included.values()) {
     const primary = symtabSymbols.find((s) => s.name === fd.name && s.type === STT_FUNC && s.section);
@@ -153,7 +156,8 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     if (have) return have;
     const sec = copySection(t.section as ElfSection);
     const fd = included.get(t.name);
-    const global = fd?.include === 'patch';
+    // livepatch.c names what it redirects to and the callbacks: those are global
+    const global = fd?.include === 'patch' || callbackFunctions.has(t.name);
     let name = global ? newCodeSymbol(t.name) : t.name;
     // two names that differ only in characters C does not allow (`f.part.0`, `f_part_0`) stay apart
     if (global) for (let n = 1; newSymbolNames.has(name); n++) name = `${newCodeSymbol(t.name)}_${n}`;
@@ -178,6 +182,10 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     const ns = functionSymbol(sym);
     if (fd.include === 'patch') functions.push({ oldName: fd.twin ?? fd.name, newSymbol: ns.name, local: fd.local });
   }
+  const callbacks = diff.callbacks.flatMap((c) => {
+    const sym = symtabSymbols.find((s) => s.name === c.function && s.type === STT_FUNC && s.section);
+    return sym ? [{ kind: c.kind, symbol: functionSymbol(sym).name }] : [];
+  });
   drain();
 
   // side tables: the entries of the included functions
@@ -225,6 +233,6 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     }
   }
 
-  return { file: out, functions, placeholders: [...placeholders.values()], warnings };
+  return { file: out, functions, callbacks, placeholders: [...placeholders.values()], warnings };
 }
 

@@ -8,10 +8,19 @@ export interface KlpFunc {
   sympos: number;
 }
 
+/** klp_callbacks' members: the global name of the function the core calls. */
+export interface KlpCallbacks {
+  pre_patch?: string;
+  post_patch?: string;
+  pre_unpatch?: string;
+  post_unpatch?: string;
+}
+
 export interface KlpObject {
   /** null for vmlinux */
   module: string | null;
   funcs: KlpFunc[];
+  callbacks?: KlpCallbacks;
 }
 
 export interface ModuleSourceOptions {
@@ -30,11 +39,19 @@ const cString = (s: string): string => JSON.stringify(s);
 
 export function renderModuleSource(o: ModuleSourceOptions): string {
   const decls = [...new Set(o.objects.flatMap((obj) => obj.funcs.map((f) => f.newSymbol)))].map((s) => `extern char ${s}[];`);
+  // the callbacks with their prototypes (struct klp_callbacks)
+  for (const obj of o.objects) {
+    for (const [kind, fn] of Object.entries(obj.callbacks ?? {})) decls.push(kind === 'pre_patch' ? `extern int ${fn}(struct klp_object *obj);` : `extern void ${fn}(struct klp_object *obj);`);
+  }
+  const callbacksOf = (obj: KlpObject): string => {
+    const set = Object.entries(obj.callbacks ?? {}).map(([kind, fn]) => `.${kind} = ${fn}`);
+    return set.length ? `, .callbacks = { ${set.join(', ')} }` : '';
+  };
   const tables = o.objects.map((obj, i) => {
     const rows = obj.funcs.map((f) => `\t{ .old_name = ${cString(f.oldName)}, .new_func = ${f.newSymbol}, .old_sympos = ${f.sympos} },`);
     return `static struct klp_func funcs_${i}[] = {\n${rows.join('\n')}\n\t{ }\n};`;
   });
-  const objs = o.objects.map((obj, i) => `\t{ .name = ${obj.module === null ? 'NULL' : cString(obj.module)}, .funcs = funcs_${i} },`);
+  const objs = o.objects.map((obj, i) => `\t{ .name = ${obj.module === null ? 'NULL' : cString(obj.module)}, .funcs = funcs_${i}${callbacksOf(obj)} },`);
   const info = [
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',

@@ -1,8 +1,9 @@
 import { findSymtab } from '../elf/edit.js';
 import { serializeElf } from '../elf/serialize.js';
-import { extractPatchObject } from '../klp/extract.js';
+import { RebootlessError } from '../errors/index.js';
+import { extractPatchObject, type PatchObject } from '../klp/extract.js';
 import { kernelResolver, symposOf } from '../klp/kernel-refs.js';
-import type { KlpObject } from '../klp/module-source.js';
+import type { KlpCallbacks, KlpObject } from '../klp/module-source.js';
 import type { CheckedObject, GeneratedPatch, KernelFacts } from './types.js';
 
 // Stage 6, generate: for each changed object, the patch object (changed and
@@ -34,6 +35,7 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
     }
     const funcs = po.functions.map((f) => ({ oldName: f.oldName, newSymbol: f.newSymbol, sympos: symposOf(resolve({ name: f.oldName, local: f.local })) }));
     addFuncs(g.objects, module, funcs);
+    addCallbacks(g.objects, module, po.callbacks, c.object);
     g.patchObjects.push(serializeElf(po.file));
     g.built.push({
       source: c.source,
@@ -47,6 +49,18 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
   }
   g.namespaces = [...namespaces];
   return g;
+}
+
+/** The callbacks an object registers, on its target's klp_object: one of each kind per target. */
+function addCallbacks(objects: KlpObject[], module: string | null, callbacks: PatchObject['callbacks'], object: string): void {
+  if (!callbacks.length) return;
+  let target = objects.find((x) => x.module === module);
+  if (!target) objects.push((target = { module, funcs: [] }));
+  const set: KlpCallbacks = (target.callbacks ??= {});
+  for (const c of callbacks) {
+    if (set[c.kind] !== undefined) throw new RebootlessError('BUILD_CALLBACK_TWICE', { kind: c.kind, target: module ?? 'vmlinux', object });
+    set[c.kind] = c.symbol;
+  }
 }
 
 /** One klp_object per target: functions of several source files of one module share it. */

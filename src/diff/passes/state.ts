@@ -3,7 +3,7 @@ import type { ElfFile, ElfSymbol } from '../../elf/model.js';
 import type { Side } from '../compare.js';
 import type { Twins } from '../correlate.js';
 import type { ReferenceGraph } from '../references.js';
-import type { DataDiff, DiffOptions, FunctionDiff, Refusal } from '../types.js';
+import type { Callback, DataDiff, DiffOptions, FunctionDiff, Refusal } from '../types.js';
 
 // What the differ's passes read and add to, in the order index.ts runs them.
 
@@ -27,4 +27,6 @@ export interface DiffState extends DiffInput {
   data: Map<ElfSymbol, DataDiff>;
   refusals: Refusal[];
   warnings: string[];
+  /** Filled by the callbacks pass. */
+  callbacks: Callback[];
 }

@@ -78,6 +78,26 @@ const CASES: Case[] = [
     functions: { frontend_validate: { status: 'new', include: 'carry' }, frontend_write: { status: 'changed', include: 'patch' }, frontend_flush: 'same' },
   },
   {
+    name: 'callbacks',
+    rule: 'functions registered as callbacks (.rebootless.callback.KIND) are carried and named with their kind',
+    verdict: 'patchable',
+    functions: { guarded_read: { status: 'changed', include: 'patch' }, raise_guard: { status: 'new', include: 'carry' }, restore_guard: { status: 'new', include: 'carry' } },
+    data: { saved_level: 'new' },
+    check: (r) =>
+      expect(r.callbacks).toEqual([
+        { kind: 'post_patch', function: 'raise_guard' },
+        { kind: 'pre_unpatch', function: 'restore_guard' },
+      ]),
+  },
+  {
+    name: 'callback-twice',
+    rule: 'two callbacks of one kind in one object are refused',
+    verdict: 'unpatchable',
+    functions: { guarded_read: { status: 'changed', include: 'patch' }, raise_guard: { status: 'new', include: 'carry' }, restore_guard: { status: 'new', include: 'carry' } },
+    data: { saved_level: 'new' },
+    refusals: [{ code: 'CALLBACK_TWICE', symbol: /raise_guard, restore_guard|restore_guard, raise_guard/ }],
+  },
+  {
     name: 'removed-call',
     rule: 'a function that no longer calls others is changed; a static function nobody calls any more is removed',
     verdict: 'patchable',

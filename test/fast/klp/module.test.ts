@@ -33,6 +33,17 @@ describe('livepatch module source', () => {
     expect(c).toContain('MODULE_INFO(livepatch, "Y");');
     expect(c).toContain('MODULE_INFO(cve, "CVE-2026-0001");');
   });
+
+  it("puts the callbacks on their target's object, declared with the core's prototypes", () => {
+    const c = renderModuleSource({
+      name: 'cb',
+      replace: true,
+      objects: [{ module: null, funcs: [], callbacks: { pre_patch: '__rebootless_new_check', post_unpatch: '__rebootless_new_free' } }],
+    });
+    expect(c).toContain('extern int __rebootless_new_check(struct klp_object *obj);');
+    expect(c).toContain('extern void __rebootless_new_free(struct klp_object *obj);');
+    expect(c).toContain('{ .name = NULL, .funcs = funcs_0, .callbacks = { .pre_patch = __rebootless_new_check, .post_unpatch = __rebootless_new_free } },');
+  });
 });
 
 describe('post-link livepatch relocations', () => {
