@@ -84,6 +84,11 @@ describe('build pieces against the release: sympos in vmlinux, object owners', (
       expect(read(`${name}.mod.c`).equals(byKbuild.modC)).toBe(true);
       expect(read('Module.symvers').equals(byKbuild.symvers)).toBe(true);
       expect(read(`${name}.ko`).equals(byKbuild.ko)).toBe(true);
+      // a third link takes the two compiles (livepatch.c, the .mod.c) from the cache: the same module
+      expect(existsSync(path.join(cacheDir, 'objects', '.rebootless-link', name, 'livepatch.o'))).toBe(true);
+      rmSync(dir, { recursive: true });
+      await link();
+      expect(read(`${name}.ko`).equals(byKbuild.ko)).toBe(true);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
