@@ -1,7 +1,7 @@
 import { decodeInstructions, immediateArgument, writesArgument, type Instruction } from '../arch/x86_64/instructions.js';
 import { findSymbolAt, instructionsIn } from '../arch/x86_64/rela-target.js';
 import { maskRelocatedBytes, relocationType, relocationWidth } from '../arch/x86_64/relocations.js';
-import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
+import { SHF_MERGE, SHF_STRINGS, SHT_NOBITS, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { ElfIndex } from '../elf/lookup.js';
 import type { ElfRela, ElfSection, ElfSymbol } from '../elf/model.js';
 import { resolveRelaTarget, type Twins } from './correlate.js';
@@ -385,6 +385,36 @@ export function compareFunctions(o: ElfSymbol, p: ElfSymbol, origSide: Side, pat
   if (ot !== undefined) diff.orig = ot;
   if (pt !== undefined) diff.patched = pt;
   return { same: false, firstDifference: diff, newCallees: multisetMinus(pCalls, oCalls), removedCallees: multisetMinus(oCalls, pCalls), lineOnly };
+}
+
+/**
+ * Two versions of a function or object that differ only in where relocations point (the same
+ * bytes outside relocated fields, the fields at the same places): the symbols the patched
+ * version's differing relocations reach (sections resolved to the function or object at the
+ * place). Undefined when anything else differs.
+ */
+export function referenceChanges(o: ElfSymbol, p: ElfSymbol, origSide: Side, patchedSide: Side): ElfSymbol[] | undefined {
+  if (o.size !== p.size || !o.section || !p.section || o.section.type === SHT_NOBITS || p.section.type === SHT_NOBITS) return undefined;
+  const oRaw = rawCode(o, origSide);
+  const pRaw = rawCode(p, patchedSide);
+  if (!sameFields(o, oRaw.relas, p, pRaw.relas) || !sameBytes(maskRelocatedBytes(oRaw.bytes, oRaw.relas, o.value), maskRelocatedBytes(pRaw.bytes, pRaw.relas, p.value))) return undefined;
+  // where each field's instruction ends (a PC-relative field in data means S + A: its own place)
+  const ends = (fn: ElfSymbol, raw: { bytes: Uint8Array; relas: ElfRela[] }, side: Side): bigint[] => {
+    if (fn.type !== STT_FUNC) return raw.relas.map((r) => r.offset);
+    const code = codeOf(fn, side, raw);
+    return raw.relas.map((r) => {
+      const insn = code.insns.find((i) => Number(r.offset - fn.value) >= i.offset && Number(r.offset - fn.value) < i.offset + i.length);
+      return insn ? fn.value + BigInt(insn.offset + insn.length) : r.offset;
+    });
+  };
+  const oEnds = ends(o, oRaw, origSide);
+  const pEnds = ends(p, pRaw, patchedSide);
+  const changed: ElfSymbol[] = [];
+  pRaw.relas.forEach((b, k) => {
+    const a = oRaw.relas[k] as ElfRela;
+    if (targetIdentity(a, origSide, a.offset, oEnds[k] as bigint) !== targetIdentity(b, patchedSide, b.offset, pEnds[k] as bigint)) changed.push(resolveRelaTarget(b, patchedSide.idx, p.section as ElfSection));
+  });
+  return changed;
 }
 
 /** Data objects: same size, same bytes outside relocated fields, same targets. */

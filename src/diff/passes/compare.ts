@@ -10,7 +10,7 @@ import type { DiffInput, DiffState } from './state.js';
 
 // Pass 2, compare: every patched function and object against its twin;
 // what has no twin is new, what the original alone has is removed. Changed
-// writable or init data is refused here: the running kernel keeps its values.
+// writable data is refused here: the running kernel keeps its values.
 
 export function compareElements(input: DiffInput): DiffState {
   const { orig, patched, oi, pi, twins, oSide, pSide } = input;
@@ -42,9 +42,8 @@ export function compareElements(input: DiffInput): DiffState {
       if (o) {
         const how = compareData(o, p, oSide, pSide);
         if (how !== 'same') d.status = 'changed';
-        if (how !== 'same' && isInit(p.section)) {
-          state.refusals.push(refusal('INIT_CHANGED', p.name, `init data ${p.name} changed`, { section: d.section }));
-        } else if (how !== 'same' && ((p.section?.flags ?? 0n) & SHF_WRITE) !== 0n) {
+        // changed init data is judged by the refuse pass (a change of references alone is left)
+        if (how !== 'same' && !isInit(p.section) && ((p.section?.flags ?? 0n) & SHF_WRITE) !== 0n) {
           state.refusals.push(
             refusal('DATA_CHANGED', p.name, how === 'size' ? `size of ${p.name} changed (${o.size} → ${p.size} bytes)` : `initial value of ${p.name} changed`, {
               section: d.section,

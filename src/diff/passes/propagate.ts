@@ -35,7 +35,8 @@ export function propagateChanges(state: DiffState): void {
   };
 
   for (const [sym, d] of data) {
-    if (d.status !== 'changed' || d.special || refused.has(d.name)) continue;
+    // init data has been used and freed: the refuse pass judges why it changed
+    if (d.status !== 'changed' || d.special || refused.has(d.name) || isInit(sym.section)) continue;
     const o = state.twins.backward.get(sym);
     const field = o ? describeDataChange(o, sym, state.oSide, state.pSide) : '';
     const users = graph.usersOf(sym);

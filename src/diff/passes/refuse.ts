@@ -1,17 +1,51 @@
 import { SHF_MERGE, SHF_STRINGS, SHT_GROUP, STT_FUNC, STT_OBJECT } from '../../elf/constants.js';
+import type { ElfSymbol } from '../../elf/model.js';
+import { referenceChanges } from '../compare.js';
 import { isSpecialStatic } from '../names.js';
 import { refusal } from '../refusals.js';
 import { ignorable, isExportSection, isInit, sameContents } from '../sections.js';
 import { localKeysOf } from '../special.js';
 import type { DiffState } from './state.js';
 
-// Pass 5, refuse: init code, exports, module-keyed static branches, COMDAT
+// Pass 6, refuse: init code, exports, module-keyed static branches, COMDAT
 // groups, and allocated sections nobody owns that changed.
+
+/**
+ * Init and exit code and data that changed. They have run (or run only at
+ * unload) and the patch never replaces them; what matters is why they
+ * changed. When the only difference is where references point, and each
+ * such reference now reaches a function the patch brings (a helper the fix
+ * renamed or gcc cloned, a table entry that names the new function), the
+ * change is a consequence of the rest of the patch: left, with a warning.
+ * Any other change (what the code does, a value, a reference to something
+ * the patch does not change) is refused.
+ */
+function refuseInitChanges(state: DiffState): void {
+  const { functions, data, twins, oSide, pSide } = state;
+  const brought = (t: ElfSymbol): boolean => {
+    const fd = t.type === STT_FUNC ? functions.get(t) : undefined;
+    return fd !== undefined && fd.include !== undefined && (fd.status === 'new' || fd.status === 'changed');
+  };
+  const judge = (p: ElfSymbol, name: string, section: string, what: string): void => {
+    const o = twins.backward.get(p);
+    const targets = o ? referenceChanges(o, p, oSide, pSide) : undefined;
+    if (targets && targets.length > 0 && targets.every(brought)) {
+      const names = [...new Set(targets.map((t) => t.name))].join(', ');
+      state.warnings.push(`${name} (${section}) changed only in its references to ${names}, which the patch brings: it has run, and is left as it is`);
+      return;
+    }
+    const other = (targets ?? []).filter((t) => !brought(t)).map((t) => t.name);
+    const why = targets ? `: it now refers to ${[...new Set(other)].join(', ')}, which the patch does not bring` : ' (what it does, not only where it refers to)';
+    state.refusals.push(refusal('INIT_CHANGED', name, `${what} changed${why}`, { section }));
+  };
+  for (const [sym, fd] of functions) if (fd.status === 'changed' && isInit(sym.section)) judge(sym, fd.name, fd.section, `${fd.name} is ${fd.section} code and`);
+  for (const [sym, d] of data) if (d.status === 'changed' && isInit(sym.section)) judge(sym, d.name, d.section, `init data ${d.name}`);
+}
 
 export function refuseUnpatchable(state: DiffState): void {
   const { functions, options, patched, pi, twins } = state;
+  refuseInitChanges(state);
   for (const [sym, fd] of functions) {
-    if (fd.status === 'changed' && isInit(sym.section)) state.refusals.push(refusal('INIT_CHANGED', fd.name, `${fd.name} is ${sym.section?.name} code and changed`, { section: fd.section }));
     if (fd.status === 'new' && isInit(sym.section)) state.warnings.push(`new init function ${fd.name} will never run in a live patch`);
     if (options.module && fd.include && fd.status !== 'removed') {
       for (const k of localKeysOf(sym, patched, pi)) {

@@ -371,6 +371,33 @@ const CASES: Case[] = [
     refusals: [{ code: 'INIT_CHANGED', symbol: 'thing_init' }],
   },
   {
+    name: 'init-incidental',
+    rule: 'init code and data that differ only in references to functions the patch brings are left, with a warning',
+    verdict: 'patchable',
+    functions: {
+      runtime_read: { status: 'changed', include: 'patch' },
+      parse_value: 'removed',
+      parse_value_checked: { status: 'new', include: 'carry' },
+      handle_event: 'removed',
+      handle_event_checked: { status: 'new', include: 'carry' },
+      early_setup: 'changed',
+      register_all: 'same',
+    },
+    data: { early_handlers: 'changed' },
+    check: (r) => {
+      expect(r.warnings).toContainEqual(expect.stringMatching(/^early_setup \(\.init\.text\) changed only in its references to parse_value_checked, which the patch brings/));
+      expect(r.warnings).toContainEqual(expect.stringMatching(/^early_handlers \(\.init\.data\) changed only in its references to handle_event_checked/));
+    },
+  },
+  {
+    name: 'init-reference',
+    rule: 'an init function that now refers to something the patch does not bring is refused, naming it',
+    verdict: 'unpatchable',
+    functions: { early_setup: 'changed', parse_value: 'same', handle_event: 'same', runtime_read: 'same', register_all: 'same' },
+    refusals: [{ code: 'INIT_CHANGED', symbol: 'early_setup' }],
+    check: (r) => expect(r.refusals[0]?.reason).toMatch(/now refers to handle_event, which the patch does not bring/),
+  },
+  {
     name: 'exit-change',
     rule: 'a changed __exit function is refused (INIT_CHANGED)',
     verdict: 'unpatchable',
@@ -539,7 +566,10 @@ function expectConsistent(r: DiffResult, patchedFile: string): void {
     if (f.status === 'new') expect(f.include, where).toBe('carry');
     if (f.status === 'changed') {
       // a refused function is in no patch module; every other changed one is patched or carried
-      if (!r.refusals.some((x) => x.symbol === f.name)) expect(['patch', 'carry'], where).toContain(f.include);
+      // changed and neither refused nor left as init code whose references alone changed: included
+      const leftInit = r.warnings.some((w) => w.startsWith(`${f.name} (${f.section}) changed only in its references`));
+      if (!r.refusals.some((x) => x.symbol === f.name) && !leftInit) expect(['patch', 'carry'], where).toContain(f.include);
+      if (leftInit) expect(f.include, `${where} is init code left as it is`).toBeUndefined();
       expect(f.firstDifference !== undefined || f.because !== undefined, `${where} says why it changed`).toBe(true);
     }
     if (f.include === 'patch') expect(f.hasFentry, `${where} is redirected, so it has an ftrace entry`).toBe(true);
