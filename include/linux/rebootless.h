@@ -20,6 +20,16 @@
  *
  * One callback of each kind per target (vmlinux or one module) per patch.
  *
+ * States (klp_state: patches that must know each other): a patch declares
+ * the system states it sets up or keeps,
+ *
+ *   REBOOTLESS_STATE(ID, VERSION);
+ *
+ * and the livepatch core refuses to let it replace a loaded patch that
+ * declares a state this one does not, or declares it at a higher version.
+ * In a callback, klp_get_prev_state(ID) is the replaced patch's state (NULL
+ * when it had none): what to take over.
+ *
  * Shadow variables (new fields for objects that already exist): the core's
  * klp_shadow_get(), klp_shadow_alloc(), klp_shadow_get_or_alloc(),
  * klp_shadow_free() and klp_shadow_free_all(), from <linux/livepatch.h>,
@@ -45,5 +55,15 @@
 #define REBOOTLESS_POST_PATCH(fn) __REBOOTLESS_CALLBACK(post_patch, void (*)(struct klp_object *), fn)
 #define REBOOTLESS_PRE_UNPATCH(fn) __REBOOTLESS_CALLBACK(pre_unpatch, void (*)(struct klp_object *), fn)
 #define REBOOTLESS_POST_UNPATCH(fn) __REBOOTLESS_CALLBACK(post_unpatch, void (*)(struct klp_object *), fn)
+
+/*
+ * A state the patch declares: its id and version in ".rebootless.state",
+ * read when rebootless builds the module (each entry: u64 id, u32 version,
+ * u32 zero). The section never reaches the module.
+ */
+#define REBOOTLESS_STATE(id, version)                                              \
+	static const struct { unsigned long long s_id; unsigned int s_version, s_pad; } \
+		__UNIQUE_ID(rebootless_state) __used __aligned(8)                         \
+		__section(".rebootless.state") = { (id), (version), 0 }
 
 #endif /* _LINUX_REBOOTLESS_H */

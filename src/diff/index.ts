@@ -81,6 +81,7 @@ function collect(state: DiffState): DiffResult {
     specialEntries,
     ignoredSections,
     callbacks: state.callbacks,
+    states: state.states,
     warnings,
   };
 }

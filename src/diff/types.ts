@@ -19,6 +19,12 @@ export type RefusalCode =
 /** When the livepatch core calls a callback of the patch (a klp_object's callbacks). */
 export type CallbackKind = 'pre_patch' | 'post_patch' | 'pre_unpatch' | 'post_unpatch';
 
+/** A system state the patch declares (klp_state) with <linux/rebootless.h>: its id (a decimal string: 64 bits) and version. */
+export interface PatchState {
+  id: string;
+  version: number;
+}
+
 /** A callback the patched source registers with <linux/rebootless.h>: the function and when it runs. */
 export interface Callback {
   kind: CallbackKind;
@@ -102,6 +108,8 @@ export interface DiffResult {
   ignoredSections: string[];
   /** The callbacks the patched object registers (REBOOTLESS_POST_PATCH and friends), by kind. */
   callbacks: Callback[];
+  /** The states the patched object declares (REBOOTLESS_STATE). */
+  states: PatchState[];
   warnings: string[];
 }
 

@@ -75,6 +75,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: registers a ${d.kind} callback for ${d.target}, which another file of the patch registers too; the livepatch core calls one of each kind per target`,
     hint: () => 'register one function for the target and call the others from it',
   },
+  BUILD_STATE_CONFLICT: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.object}: declares state ${d.id}, which the patch declares at versions ${d.versions}; a patch has one version of each state`,
+    hint: () => 'declare each state once (REBOOTLESS_STATE in one file), at the version the patch implements',
+  },
   BUILD_MODULE_CHECK: {
     exitCode: EXIT.error,
     message: (d) => `${d.module}: the linked module would not load: ${d.problem}`,

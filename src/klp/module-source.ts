@@ -31,6 +31,8 @@ export interface ModuleSourceOptions {
   cves?: string[];
   /** Symbol namespaces of the exports the patch uses (EXPORT_SYMBOL_NS): each needs MODULE_IMPORT_NS. */
   importNamespaces?: string[];
+  /** The system states the patch declares (klp_state), by id (decimal) and version. */
+  states?: { id: string; version: number }[];
   /** Whether the originals were proven against the release's binaries (`run_pre` in .modinfo). */
   runPre?: 'passed' | 'skipped';
 }
@@ -52,6 +54,7 @@ export function renderModuleSource(o: ModuleSourceOptions): string {
     return `static struct klp_func funcs_${i}[] = {\n${rows.join('\n')}\n\t{ }\n};`;
   });
   const objs = o.objects.map((obj, i) => `\t{ .name = ${obj.module === null ? 'NULL' : cString(obj.module)}, .funcs = funcs_${i}${callbacksOf(obj)} },`);
+  const states = o.states?.length ? `static struct klp_state states[] = {\n${o.states.map((s) => `\t{ .id = ${s.id}UL, .version = ${s.version} },`).join('\n')}\n\t{ }\n};\n\n` : '';
   const info = [
     'MODULE_LICENSE("GPL");',
     'MODULE_INFO(livepatch, "Y");',
@@ -75,9 +78,9 @@ ${objs.join('\n')}
 \t{ }
 };
 
-static struct klp_patch patch = {
+${states}static struct klp_patch patch = {
 \t.mod = THIS_MODULE,
-\t.objs = objs,
+\t.objs = objs,${o.states?.length ? '\n\t.states = states,' : ''}
 \t.replace = ${o.replace ? 'true' : 'false'},
 };
 

@@ -4,6 +4,7 @@ import { RebootlessError } from '../errors/index.js';
 import { extractPatchObject, type PatchObject } from '../klp/extract.js';
 import { kernelResolver, symposOf } from '../klp/kernel-refs.js';
 import type { KlpCallbacks, KlpObject } from '../klp/module-source.js';
+import type { PatchState } from '../diff/types.js';
 import type { CheckedObject, GeneratedPatch, KernelFacts } from './types.js';
 
 // Stage 6, generate: for each changed object, the patch object (changed and
@@ -12,7 +13,7 @@ import type { CheckedObject, GeneratedPatch, KernelFacts } from './types.js';
 // function's sympos, comes from one resolver per object (klp/kernel-refs.ts).
 
 export function generate(changed: readonly CheckedObject[], kernel: KernelFacts): GeneratedPatch {
-  const g: GeneratedPatch = { objects: [], placeholders: [], patchObjects: [], namespaces: [], built: [], warnings: [] };
+  const g: GeneratedPatch = { objects: [], placeholders: [], patchObjects: [], namespaces: [], states: [], built: [], warnings: [] };
   const namespaces = new Set<string>();
   for (const [n, c] of changed.entries()) {
     const module = c.owner.kind === 'module' ? c.owner.name : null;
@@ -36,6 +37,7 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
     const funcs = po.functions.map((f) => ({ oldName: f.oldName, newSymbol: f.newSymbol, sympos: symposOf(resolve({ name: f.oldName, local: f.local })) }));
     addFuncs(g.objects, module, funcs);
     addCallbacks(g.objects, module, po.callbacks, c.object);
+    addStates(g.states, c.diff.states, c.object);
     g.patchObjects.push(serializeElf(po.file));
     g.built.push({
       source: c.source,
@@ -60,6 +62,15 @@ function addCallbacks(objects: KlpObject[], module: string | null, callbacks: Pa
   for (const c of callbacks) {
     if (set[c.kind] !== undefined) throw new RebootlessError('BUILD_CALLBACK_TWICE', { kind: c.kind, target: module ?? 'vmlinux', object });
     set[c.kind] = c.symbol;
+  }
+}
+
+/** The patch's states: one entry per id (the same id at two versions is an error). */
+function addStates(states: PatchState[], declared: readonly PatchState[], object: string): void {
+  for (const s of declared) {
+    const have = states.find((x) => x.id === s.id);
+    if (have && have.version !== s.version) throw new RebootlessError('BUILD_STATE_CONFLICT', { id: s.id, versions: `${have.version} and ${s.version}`, object });
+    if (!have) states.push(s);
   }
 }
 

@@ -34,6 +34,7 @@ export async function link(i: LinkInput): Promise<string> {
       ...(o.description ? { description: o.description } : {}),
       ...(o.cves ? { cves: o.cves } : {}),
       importNamespaces: i.generated.namespaces,
+      states: i.generated.states,
       runPre: i.runPre,
     }),
     Kbuild: renderKbuild(i.moduleName, ['livepatch.o', ...parts]),

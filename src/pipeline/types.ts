@@ -1,4 +1,4 @@
-import type { DiffResult } from '../diff/types.js';
+import type { DiffResult, PatchState } from '../diff/types.js';
 import type { ElfFile, ElfSymbol } from '../elf/model.js';
 import type { ObjectOwner } from '../kbuild/owner.js';
 import type { Export } from '../kernel/symvers.js';
@@ -84,6 +84,8 @@ export interface GeneratedPatch {
   patchObjects: Uint8Array[];
   /** Symbol namespaces of the exports the patch objects use. */
   namespaces: string[];
+  /** The states the patch declares (klp_patch.states), from every object. */
+  states: PatchState[];
   built: BuiltObject[];
   warnings: string[];
 }

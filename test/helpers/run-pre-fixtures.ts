@@ -54,5 +54,5 @@ export function imageOf(vmlinux: ElfFile): LinkedImage {
 /** A diff that replaces `names` (in an object compared with itself: run-pre reads only which functions the patch includes). */
 export function replacing(file: ElfFile, names: string[]): DiffResult {
   const functions: FunctionDiff[] = names.map((name) => ({ name, status: 'changed', section: `.text.${name}`, include: 'patch', hasFentry: true, local: name === 'helper' }));
-  return { file: file.file, verdict: 'patchable', functions, data: [], refusals: [], specialEntries: {}, ignoredSections: [], callbacks: [], warnings: [] };
+  return { file: file.file, verdict: 'patchable', functions, data: [], refusals: [], specialEntries: {}, ignoredSections: [], callbacks: [], states: [], warnings: [] };
 }

@@ -14,7 +14,7 @@ import type { DiffInput, DiffState } from './state.js';
 
 export function compareElements(input: DiffInput): DiffState {
   const { orig, patched, oi, pi, twins, oSide, pSide } = input;
-  const state: DiffState = { ...input, functions: new Map(), data: new Map(), refusals: [], warnings: [], callbacks: [] };
+  const state: DiffState = { ...input, functions: new Map(), data: new Map(), refusals: [], warnings: [], callbacks: [], states: [] };
   const skipData = (name: string): boolean => specialSection(name) !== undefined || isExportSection(name);
 
   for (const p of elements(patched)) {

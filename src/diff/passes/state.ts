@@ -3,7 +3,7 @@ import type { ElfFile, ElfSymbol } from '../../elf/model.js';
 import type { Side } from '../compare.js';
 import type { Twins } from '../correlate.js';
 import type { ReferenceGraph } from '../references.js';
-import type { Callback, DataDiff, DiffOptions, FunctionDiff, Refusal } from '../types.js';
+import type { Callback, DataDiff, DiffOptions, FunctionDiff, PatchState, Refusal } from '../types.js';
 
 // What the differ's passes read and add to, in the order index.ts runs them.
 
@@ -29,4 +29,5 @@ export interface DiffState extends DiffInput {
   warnings: string[];
   /** Filled by the callbacks pass. */
   callbacks: Callback[];
+  states: PatchState[];
 }

@@ -90,6 +90,17 @@ const CASES: Case[] = [
       ]),
   },
   {
+    name: 'states',
+    rule: 'the states a patch declares (.rebootless.state: u64 id, u32 version) are listed, and are not data of the kernel',
+    verdict: 'patchable',
+    functions: { guarded_read: { status: 'changed', include: 'patch' } },
+    check: (r) =>
+      expect(r.states).toEqual([
+        { id: '42', version: 1 },
+        { id: String(0x5eed), version: 3 },
+      ]),
+  },
+  {
     name: 'callback-twice',
     rule: 'two callbacks of one kind in one object are refused',
     verdict: 'unpatchable',

@@ -43,6 +43,13 @@ describe('livepatch module source', () => {
     expect(c).toContain('extern int __rebootless_new_check(struct klp_object *obj);');
     expect(c).toContain('extern void __rebootless_new_free(struct klp_object *obj);');
     expect(c).toContain('{ .name = NULL, .funcs = funcs_0, .callbacks = { .pre_patch = __rebootless_new_check, .post_unpatch = __rebootless_new_free } },');
+    expect(c).not.toContain('.states');
+  });
+
+  it('lists the states the patch declares on the klp_patch', () => {
+    const c = renderModuleSource({ name: 'st', replace: true, objects: [], states: [{ id: '18446744073709551615', version: 2 }] });
+    expect(c).toContain('static struct klp_state states[] = {\n\t{ .id = 18446744073709551615UL, .version = 2 },\n\t{ }\n};');
+    expect(c).toContain('\t.objs = objs,\n\t.states = states,\n\t.replace = true,');
   });
 });
 
