@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { Vm } from '../../src/vm/session.js';
-import { patchBuilder, tryModule } from '../helpers/build-and-try.js';
+import { buildFixture, patchBuilder, tryModule } from '../helpers/build-and-try.js';
 import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 
 // The author API (include/linux/rebootless.h) end to end: the examples build,
@@ -53,6 +53,34 @@ describe('author API: callbacks and shadow variables', () => {
       expect(r.output.trim().split('\n')).toEqual(['reads=1', 'reads=2', 'reads=1', 'reads=2']);
     } finally {
       expect((await vm.stop()).trouble).toEqual([]);
+    }
+  });
+
+  it('states: a patch declaring a state at a lower version cannot replace one declaring it higher; the other way round it can', async () => {
+    const v1 = await build(buildFixture('state-v1.patch'), 'state_v1');
+    const v2 = await build(buildFixture('state-v2.patch'), 'state_v2');
+    expect(v1.code, v1.stderr).toBe(0);
+    expect(v2.code, v2.stderr).toBe(0);
+    const vm = await Vm.start({ workspace: ws, cacheRoot: sharedCache() });
+    try {
+      await vm.copyIn(v1.ko, '/root/v1.ko');
+      await vm.copyIn(v2.ko, '/root/v2.ko');
+      const show = 'cut -d" " -f1 /proc/cmdline';
+      const off = (name: string): string =>
+        `echo 0 > /sys/kernel/livepatch/${name}/enabled && for i in $(seq 300); do [ -d /sys/kernel/livepatch/${name} ] || break; sleep 0.2; done && rmmod ${name}`;
+      const r = await vm.run(
+        [
+          `insmod /root/v2.ko && ${settle} && ${show}`,
+          `insmod /root/v1.ko 2>/dev/null; echo "v1 over v2: $?"; ${show}`,
+          off('livepatch_state_v2'),
+          `insmod /root/v1.ko && ${settle} && ${show}`,
+          `insmod /root/v2.ko && ${settle} && echo "v2 over v1: $?" && ${show}`,
+        ].join('; '),
+      );
+      const lines = r.output.trim().split('\n');
+      expect(lines).toEqual(['state-v2', expect.stringMatching(/^v1 over v2: [1-9]/), 'state-v2', 'state-v1', 'v2 over v1: 0', 'state-v2']);
+    } finally {
+      await vm.stop();
     }
   });
 });
