@@ -56,6 +56,19 @@ describe('author API: callbacks and shadow variables', () => {
     }
   });
 
+  it('a fix that needs both: a shadow field and a global set and put back by callbacks (examples/cmdline-guard.patch)', async () => {
+    const b = await build('examples/cmdline-guard.patch', 'cmdline_guard');
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/carried\s+forget_reads/);
+    const t = await tryModule(ws.release, b.ko, 'cat /proc/sys/kernel/kptr_restrict; cut -d" " -f1 /proc/cmdline; cut -d" " -f1 /proc/cmdline');
+    expect(t.code).toBe(0);
+    const [kptr, ...reads] = t.step('check-before').split('\n');
+    expect(kptr).not.toBe('2');
+    expect(reads).toEqual(['console=ttyS0', 'console=ttyS0']);
+    expect(t.step('check-patched')).toBe('2\nguarded-read=1\nguarded-read=2');
+    expect(t.step('check-after')).toBe(t.step('check-before'));
+  });
+
   it('states: a patch declaring a state at a lower version cannot replace one declaring it higher; the other way round it can', async () => {
     const v1 = await build(buildFixture('state-v1.patch'), 'state_v1');
     const v2 = await build(buildFixture('state-v2.patch'), 'state_v2');
