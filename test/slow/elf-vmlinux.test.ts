@@ -11,7 +11,8 @@ import { openElfSymbols, readElfSymbols } from '../../src/elf/files.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { normalizeWhitespace } from '../helpers/elf-fixtures.js';
 import { expectDumpLikeReadelf } from '../helpers/elf-oracles.js';
-import { defaultWorkspace } from '../helpers/workspace.js';
+import { runCliProcess } from '../helpers/run-cli.js';
+import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 
 // The release's 590 MB vmlinux: only its header tables and symbol table are read.
 
@@ -101,5 +102,22 @@ describe('vmlinux symbol table', () => {
     expect(dup && idx.findSymbolsByName(dup[0])).toHaveLength(dup?.[1] ?? -1);
     const readelfCount = spawnSync('readelf', ['-sW', ws.vmlinux], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }).stdout.match(/contains (\d+) entries/)?.[1];
     expect(findSymtab(elf)?.symbols?.length).toBe(Number(readelfCount));
+  });
+
+  it("kernel users lists the units whose line tables name a header, and each of them includes it; readelf sees the same tables", async () => {
+    const r = await runCliProcess(['kernel', 'users', ws.release, 'fs/proc/internal.h', './fs/proc/../proc/internal.h', '--json'], { REBOOTLESS_CACHE: sharedCache() });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { units: number; lineTables: boolean; files: { file: string; units: string[] }[] };
+    expect(out.lineTables).toBe(true);
+    // readelf's count of line programs of vmlinux
+    const programs = spawnSync('sh', ['-c', `readelf --debug-dump=rawline ${ws.vmlinux} | grep -c '^  DWARF Version:'`], { encoding: 'utf8' }).stdout.trim();
+    expect(out.units).toBe(Number(programs));
+    const [asked, normalized] = out.files;
+    expect(asked?.file).toBe('fs/proc/internal.h');
+    expect(normalized).toEqual(asked);
+    expect(asked?.units).toContain('fs/proc/base.c');
+    expect(asked?.units.length).toBeGreaterThan(10);
+    // every unit named includes the header (directly: fs/proc's units, or as proc/internal.h)
+    for (const unit of asked?.units ?? []) expect(readFileSync(`${ws.sourceTree}/${unit}`, 'utf8'), unit).toMatch(/#include\s+"(\.\.\/)?(proc\/)?internal\.h"/);
   });
 });

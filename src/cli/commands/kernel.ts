@@ -54,6 +54,14 @@ when older than 12 hours, and again when a release is not found in them.`)
     .action(async (release: string, opts: { json?: boolean }) => (await import('../actions/kernel/show.js')).kernelShow(ctx, setExit, release, opts));
 
   kernel
+    .command('users')
+    .description("list vmlinux's units that use a file of the tree (a header): those whose DWARF line table, in the release's debug vmlinux, names it (every header whose functions, types or declarations a unit uses; not one that only defines macros it expands; modules' units are not covered)")
+    .argument('<release>', 'kernel release')
+    .argument('<file...>', 'files relative to the source tree (include/linux/seq_file.h, fs/proc/internal.h)')
+    .option('--json', 'print as JSON')
+    .action(async (release: string, files: string[], opts: { json?: boolean }) => (await import('../actions/kernel/users.js')).kernelUsers(ctx, setExit, release, files, opts));
+
+  kernel
     .command('verify')
     .description("check that a release's prepared tree is byte for byte as `kernel fetch` (or `kernel add`) left it: every file and symlink against the content manifest recorded then (exit 1 and the differences when not)")
     .argument('<release>', 'kernel release (or the name given to kernel add)')

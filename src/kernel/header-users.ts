@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { ElfDiagnostics } from '../elf/diagnostics.js';
+import { lineSectionsOf, lineTableUnits } from '../elf/dwarf-lines.js';
+import { readElfSymbols } from '../elf/files.js';
+import type { KernelWorkspace } from './manifest.js';
+
+// Which of vmlinux's units use a file of the tree (a header): those whose
+// DWARF line table names it (elf/dwarf-lines.ts), read from the release's
+// debug vmlinux. With gcc's DWARF 5 a unit's table names every header whose
+// functions, types or declarations its code or debug info uses; a header
+// that only defines macros the unit expands is not named. Modules' units are
+// not covered (their debug files are not part of a fetched release).
+
+export interface FileUsers {
+  /** The file as asked, relative to the tree. */
+  file: string;
+  /** vmlinux's units (sources relative to the tree) whose line table names it, sorted. */
+  units: string[];
+}
+
+export interface HeaderUsersReport {
+  /** vmlinux's units with a line table. */
+  units: number;
+  /** False when vmlinux has no .debug_line (built without debug info): nothing can be said. */
+  lineTables: boolean;
+  files: FileUsers[];
+}
+
+const DEBUG_SECTIONS = new Set(['.debug_line', '.debug_line_str', '.debug_str']);
+
+/** `fs/proc/./internal.h`, `/tree/fs/proc/internal.h` → `fs/proc/internal.h`. */
+export function treeRelative(file: string, tree: string): string {
+  const abs = path.posix.isAbsolute(file) ? path.posix.relative(tree, file) : file;
+  return path.posix.normalize(abs).replace(/^\.\//, '');
+}
+
+export async function headerUsers(ws: Pick<KernelWorkspace, 'vmlinux' | 'sourceTree'>, files: readonly string[]): Promise<HeaderUsersReport> {
+  const elf = await readElfSymbols(ws.vmlinux, { include: (s) => DEBUG_SECTIONS.has(s.name) });
+  const sections = lineSectionsOf(elf);
+  const asked = files.map((f) => treeRelative(f, ws.sourceTree));
+  if (!sections) return { units: 0, lineTables: false, files: asked.map((file) => ({ file, units: [] })) };
+  const units = lineTableUnits(sections, new ElfDiagnostics(ws.vmlinux));
+  const users = new Map(asked.map((f) => [f, new Set<string>()]));
+  for (const u of units) {
+    const unit = path.posix.normalize(u.unit);
+    for (const f of new Set(u.files.map((x) => path.posix.normalize(x)))) users.get(f)?.add(unit);
+  }
+  return { units: units.length, lineTables: true, files: asked.map((file) => ({ file, units: [...(users.get(file) ?? [])].sort() })) };
+}
