@@ -62,7 +62,10 @@ export function carryUntraceable(state: DiffState): void {
       );
       continue;
     }
-    const callers = callersOf(sym);
+    // init and exit callers have run (or run only at unload): nothing to patch there, and not a change of theirs
+    const all = callersOf(sym);
+    for (const c of all.filter((f) => isInit(f.section))) state.warnings.push(`${c.name} (${c.section?.name ?? ''}) calls ${fd.name}, which the patch carries: it has run, and is left as it is`);
+    const callers = all.filter((f) => !isInit(f.section));
     if (callers.length === 0) {
       state.refusals.push(refusal('NO_FENTRY', fd.name, `${fd.name} changed, has no ftrace entry and no caller in this object to patch instead`, { section: fd.section }));
     }

@@ -34,8 +34,10 @@ function refuseInitChanges(state: DiffState): void {
       state.warnings.push(`${name} (${section}) changed only in its references to ${names}, which the patch brings: it has run, and is left as it is`);
       return;
     }
-    const other = (targets ?? []).filter((t) => !brought(t)).map((t) => t.name);
-    const why = targets ? `: it now refers to ${[...new Set(other)].join(', ')}, which the patch does not bring` : ' (what it does, not only where it refers to)';
+    const other = [...new Set((targets ?? []).filter((t) => !brought(t)).map((t) => t.name))];
+    // the same bytes and references: changed by an earlier pass, which said why
+    const because = p.type === STT_FUNC ? functions.get(p)?.because : undefined;
+    const why = other.length ? `: it now refers to ${other.join(', ')}, which the patch does not bring` : targets?.length === 0 && because ? ` (${because})` : ' (what it does, not only where it refers to)';
     state.refusals.push(refusal('INIT_CHANGED', name, `${what} changed${why}`, { section }));
   };
   for (const [sym, fd] of functions) if (fd.status === 'changed' && isInit(sym.section)) judge(sym, fd.name, fd.section, `${fd.name} is ${fd.section} code and`);

@@ -401,6 +401,13 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'init-calls-notrace',
+    rule: 'an init caller of a changed notrace function is not patched instead (it has run): left, with a warning',
+    verdict: 'patchable',
+    functions: { scale: { status: 'changed', include: 'carry' }, runtime_scale: { status: 'changed', include: 'patch' }, early_scale: 'same' },
+    check: (r) => expect(r.warnings).toContainEqual(expect.stringMatching(/^early_scale \(\.init\.text\) calls scale, which the patch carries: it has run/)),
+  },
+  {
     name: 'init-reference',
     rule: 'an init function that now refers to something the patch does not bring is refused, naming it',
     verdict: 'unpatchable',
