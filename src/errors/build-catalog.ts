@@ -21,10 +21,20 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
   PATCH_UNSUPPORTED_FILE: {
     exitCode: EXIT.error,
     message: (d) => `${d.file}: ${d.path}: changes to ${d.kind} are not supported yet`,
-    hint: (d) =>
-      d.kind === 'header files'
-        ? 'move the change into the .c files that use the header, or wait for header support (every translation unit that includes it would have to be rebuilt)'
-        : 'only C source files (.c) can be live patched from a diff; leave this file out of the patch',
+    hint: () => 'only C sources (.c) and headers can be live patched from a diff; leave this file out of the patch',
+  },
+  LAYOUT_CHANGED: {
+    exitCode: EXIT.unpatchable,
+    message: (d) =>
+      `${d.header}:${d.line}: the patch changes the layout of ${d.record} (${d.member}); objects of the old layout live on in the running kernel` +
+      (d.units.length ? `, and ${d.units.length} built unit(s) use it: ${d.units.slice(0, 8).join(', ')}${d.units.length > 8 ? ', …' : ''}` : ''),
+    hint: () =>
+      'keep the layout as it is and attach the new field to existing objects with a shadow variable (klp_shadow_get_or_alloc; see examples/cmdline-reads.patch and include/linux/rebootless.h)',
+  },
+  HEADER_CHANGE_TOO_WIDE: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `the change to ${d.headers.join(', ')} reaches ${d.names} definitions and ${d.units} built units (more than ${d.limit}): too much of the kernel to replace live`,
+    hint: () => 'narrow the header change (a new helper beside the old one, used only by the fixed code) so that few units compile differently',
   },
   PATCH_DOES_NOT_APPLY: {
     exitCode: EXIT.error,

@@ -7,7 +7,7 @@ import { kbuildVariables, type KbuildTarget } from '../kernel/kbuild-vars.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { runInToolchain, workspaceToolchain, type Toolchain } from '../kernel/toolchain.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { descentDryRun, kbuildEnvironment } from './kbuild-env.js';
+import { descentDryRun, directoryDryRun, kbuildEnvironment } from './kbuild-env.js';
 import { sha256 } from './object-cache.js';
 import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from './unit-command.js';
 
@@ -125,6 +125,30 @@ async function fullDryRun(c: UnitCompiler, objects: readonly string[]): Promise<
   return stdout;
 }
 
+/**
+ * Which of `objects` the release's configuration builds, with their records:
+ * one dry run of kbuild's descent into each directory (every object a
+ * directory's Makefile builds under the release's .config, and its
+ * subdirectories'). Objects no dry run builds are left out.
+ */
+export async function builtObjects(c: UnitCompiler, dirs: readonly string[], objects: readonly string[]): Promise<Map<string, UnitRecord>> {
+  const out = new Map<string, UnitRecord>();
+  if (!c.cacheDir || !objects.length) return out;
+  const env = await kbuildEnvironment(c, DIFF_CFLAGS, c.cacheDir, await recordKey(c));
+  let pending = [...objects];
+  for (const dir of dirs) {
+    if (!pending.length) break;
+    const run = directoryDryRun(env, dir);
+    const { stdout } = await runInToolchain(c.toolchain, 'make', run.args, { cwd: c.tree, env: run.env, ...(c.signal ? { signal: c.signal } : {}) });
+    for (const object of pending) {
+      const record = recordFromDryRun(stdout, object);
+      if (record !== undefined) out.set(object, { record, commands: commandsOfRecord(record, object) });
+    }
+    pending = pending.filter((o) => !out.has(o));
+  }
+  return out;
+}
+
 /** `make -n` of the objects from kbuild's descent (kbuild-env.ts). */
 async function fastDryRun(c: UnitCompiler, cacheDir: string, key: string, objects: readonly string[]): Promise<string> {
   const run = descentDryRun(await kbuildEnvironment(c, DIFF_CFLAGS, cacheDir, key), objects);
@@ -142,7 +166,7 @@ async function fastDryRun(c: UnitCompiler, cacheDir: string, key: string, object
 export async function compileUnit(
   c: UnitCompiler,
   u: UnitRecord,
-  unit: { source: string; content: string | Uint8Array; variant: 'original' | 'patched' },
+  unit: { source: string; content: string | Uint8Array; variant: 'original' | 'patched'; headers?: readonly PatchedHeader[] },
   dir: string,
   started?: () => void,
 ): Promise<string> {
@@ -155,7 +179,13 @@ export async function compileUnit(
   await fsp.writeFile(path.join(overlayRoot, source), content);
   // the patched text may use the author API (<linux/rebootless.h>): a copy beside it, visible in a build root too
   const afterIncludes = unit.variant === 'patched' ? [await copyAuthorHeaders(dir)] : [];
-  const steps = replayCommands(u.commands, { source, object, overlayRoot, output, depDir: path.dirname(output), afterIncludes }, u.record);
+  const headers = unit.headers ?? [];
+  if (headers.length) await writeHeaderOverlay(c.tree, overlayRoot, headers);
+  const steps = replayCommands(
+    u.commands,
+    { source, object, overlayRoot, output, depDir: path.dirname(output), afterIncludes, headers: headers.map((h) => h.path) },
+    u.record,
+  );
   for (const [n, [file, ...args]] of steps.entries()) {
     try {
       const running = runInToolchain(c.toolchain, file as string, args, { cwd: c.tree, ...(c.signal ? { signal: c.signal } : {}) });
@@ -168,6 +198,31 @@ export async function compileUnit(
     }
   }
   return output;
+}
+
+export interface PatchedHeader {
+  /** Relative to the tree. */
+  path: string;
+  content: string;
+}
+
+/**
+ * The patched headers under `overlayRoot`, each beside links to every other
+ * entry of its directory in the tree: a quoted include from a patched header
+ * (or from a sibling reached through the overlay) finds its neighbours, the
+ * patched ones included.
+ */
+async function writeHeaderOverlay(tree: string, overlayRoot: string, headers: readonly PatchedHeader[]): Promise<void> {
+  for (const h of headers) {
+    await fsp.mkdir(path.dirname(path.join(overlayRoot, h.path)), { recursive: true });
+    await fsp.writeFile(path.join(overlayRoot, h.path), h.content);
+  }
+  for (const dir of new Set(headers.map((h) => path.dirname(h.path)))) {
+    const here = new Set(await fsp.readdir(path.join(overlayRoot, dir)));
+    for (const e of await fsp.readdir(path.join(tree, dir))) {
+      if (!here.has(e)) await fsp.symlink(path.join(tree, dir, e), path.join(overlayRoot, dir, e));
+    }
+  }
 }
 
 /** The package's include/ (linux/rebootless.h): two folders up from src/kbuild, dist/kbuild and dist/bin alike. */

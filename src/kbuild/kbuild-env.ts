@@ -57,6 +57,13 @@ export function descentDryRun(env: Record<string, string>, objects: readonly str
   };
 }
 
+/** The descent's dry run of directory `dir` (every object the configuration builds there, in vmlinux or a module). */
+export function directoryDryRun(env: Record<string, string>, dir: string): { args: string[]; env: Record<string, string | undefined> } {
+  const run = descentDryRun(env, []);
+  // the top Makefile exports these only for the goals that build them (`all`, `modules`)
+  return { args: ['-f', './scripts/Makefile.build', `obj=${dir}`, 'need-builtin=1', 'need-modorder=1'], env: { ...run.env, KBUILD_BUILTIN: '1', KBUILD_MODULES: '1' } };
+}
+
 /** The release's kbuild environment from the build cache, or captured now (and cached). */
 export async function kbuildEnvironment(t: KbuildEnvTarget, kcflags: string, cacheDir: string, key: string): Promise<Record<string, string>> {
   const file = path.join(cacheDir, 'kbuild-environment.json');

@@ -60,6 +60,8 @@ export interface ReplayPaths {
   depDir: string;
   /** Searched for `#include <...>` after every directory of the command (`-idirafter`): it can add headers, never shadow one. */
   afterIncludes?: readonly string[];
+  /** Patched headers written at `<overlayRoot>/<path>` (tree-relative paths): they shadow the tree's. */
+  headers?: readonly string[];
 }
 
 /**
@@ -90,5 +92,34 @@ export function replayCommands(commands: readonly string[][], p: ReplayPaths, re
     if (c.includes(p.source)) throw unsupported(p.object, record, `a step that reads the source again: ${c.slice(0, 3).join(' ')}…`);
     return c.map((w) => (w === p.object ? p.output : w));
   });
-  return [cc, ...rest];
+  return [p.headers?.length ? shadowHeaders(cc, p.overlayRoot, p.headers) : cc, ...rest];
+}
+
+const treePath = (d: string): string => d.replace(/^(\.\/)+/, '').replace(/\/+$/, '') || '.';
+
+/**
+ * Include options rewritten so that patched headers win: before each include
+ * directory that holds one (`-I./include`), the same directory of the overlay;
+ * a forced `-include` of one names the overlay's copy.
+ */
+export function shadowHeaders(cc: readonly string[], overlayRoot: string, headers: readonly string[]): string[] {
+  const holds = (d: string): boolean => {
+    const dir = treePath(d);
+    return !d.startsWith('/') && headers.some((h) => dir === '.' || h.startsWith(`${dir}/`));
+  };
+  const out: string[] = [];
+  for (let i = 0; i < cc.length; i++) {
+    const w = cc[i] as string;
+    const joined = /^-(I|iquote)(.+)$/.exec(w);
+    if (joined && holds(joined[2] as string)) out.push(`-${joined[1] as string}${overlayRoot}/${treePath(joined[2] as string)}`);
+    const next = cc[i + 1];
+    if ((w === '-I' || w === '-iquote') && next !== undefined && holds(next)) out.push(w, `${overlayRoot}/${treePath(next)}`);
+    if (w === '-include' && next !== undefined && headers.includes(treePath(next))) {
+      out.push(w, `${overlayRoot}/${treePath(next)}`);
+      i++;
+      continue;
+    }
+    out.push(w);
+  }
+  return out;
 }

@@ -1,7 +1,9 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ElfDiagnostics } from '../elf/diagnostics.js';
 import { lineSectionsOf, lineTableUnits } from '../elf/dwarf-lines.js';
 import { readElfSymbols } from '../elf/files.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { KernelWorkspace } from './manifest.js';
 
 // Which of vmlinux's units use a file of the tree (a header): those whose
@@ -46,4 +48,25 @@ export async function headerUsers(ws: Pick<KernelWorkspace, 'vmlinux' | 'sourceT
     for (const f of new Set(u.files.map((x) => path.posix.normalize(x)))) users.get(f)?.add(unit);
   }
   return { units: units.length, lineTables: true, files: asked.map((file) => ({ file, units: [...(users.get(file) ?? [])].sort() })) };
+}
+
+/**
+ * The sources of vmlinux's units (relative to the tree), from its line
+ * tables; kept in the release's build cache (`vmlinux-units.json`, keyed by
+ * vmlinux's size and time) once read.
+ */
+export async function vmlinuxUnits(ws: Pick<KernelWorkspace, 'vmlinux' | 'sourceTree'>, cacheDir: string | undefined): Promise<Set<string>> {
+  const st = await fsp.stat(ws.vmlinux);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const file = cacheDir ? path.join(cacheDir, 'vmlinux-units.json') : undefined;
+  const cached = file ? await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; units?: unknown }, () => undefined) : undefined;
+  if (cached?.key === key && Array.isArray(cached.units)) return new Set(cached.units as string[]);
+  const elf = await readElfSymbols(ws.vmlinux, { include: (s) => DEBUG_SECTIONS.has(s.name) });
+  const sections = lineSectionsOf(elf);
+  const units = sections ? lineTableUnits(sections, new ElfDiagnostics(ws.vmlinux)).map((u) => treeRelative(u.unit, ws.sourceTree)) : [];
+  if (file) {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, JSON.stringify({ key, units }) + '\n');
+  }
+  return new Set(units);
 }

@@ -5,7 +5,7 @@ import { RebootlessError } from '../errors/index.js';
 import { parseElf } from '../elf/parse.js';
 import { readElfFile } from '../elf/files.js';
 import type { ElfFile } from '../elf/model.js';
-import { compileUnit, objectFor, type UnitCompiler, type UnitRecord } from '../kbuild/compile.js';
+import { compileUnit, objectFor, type PatchedHeader, type UnitCompiler, type UnitRecord } from '../kbuild/compile.js';
 import { cachedObject, storeObject } from '../kbuild/object-cache.js';
 import { ownerOfCommand } from '../kbuild/owner.js';
 import { compilerOf } from '../elf/comment.js';
@@ -28,6 +28,8 @@ export interface CompileInput {
   files: readonly PatchedSource[];
   release: string;
   kernel: Promise<KernelFacts>;
+  /** Patched headers: every patched compile sees them instead of the tree's. */
+  headers?: readonly PatchedHeader[];
 }
 
 export async function compile(i: CompileInput): Promise<CompiledObject[]> {
@@ -37,7 +39,9 @@ export async function compile(i: CompileInput): Promise<CompiledObject[]> {
     const u = recordOf(i.records, f.path);
     if (variant === 'original') return originalObject(i, f, u);
     // the diff stage's decoder loads while the compiler runs
-    return readElfFile(await compileUnit(i.compiler, u, { source: f.path, content: f.patched, variant }, path.join(i.work, 'patched'), preloadDecoder));
+    // with headers each unit has its own overlay (the patched headers beside links to their neighbours)
+    const dir = i.headers?.length ? path.join(i.work, 'patched', String(i.files.indexOf(f))) : path.join(i.work, 'patched');
+    return readElfFile(await compileUnit(i.compiler, u, { source: f.path, content: f.patched, variant, headers: i.headers ?? [] }, dir, preloadDecoder));
   });
   const out: CompiledObject[] = [];
   for (const [n, f] of i.files.entries()) {

@@ -8,6 +8,7 @@ import { commands } from './commands.js';
 import { compile } from './compile.js';
 import { diff } from './diff.js';
 import { generate } from './generate.js';
+import { isHeader, planHeaders } from './headers/index.js';
 import { readKernelFacts } from './kernel-facts.js';
 import { link } from './link.js';
 import { postLink } from './post-link.js';
@@ -19,6 +20,7 @@ import { verifyAndWrite } from './verify.js';
 // `rebootless build`: a source diff to a livepatch module. The stages, in
 // order, one file each:
 //   validate   the diffs parsed, checked and applied in memory  (validate.ts)
+//   headers    the units a header change reaches                 (headers/)
 //   commands   kbuild's compile command for each changed file   (commands.ts)
 //   compile    each changed file, as released and patched       (compile.ts)
 //   diff       what changed, and whether a livepatch can carry it (diff.ts)
@@ -36,7 +38,7 @@ export { readPatch } from './validate.js';
 /** The warning every build made with --skip-run-pre carries (the module's .modinfo says `run_pre=skipped`). */
 export const RUN_PRE_SKIPPED = "run-pre skipped (--skip-run-pre): nothing proved that the source compiled is the code the kernel runs; the module records it";
 
-export const STAGES = ['validate', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify'] as const;
+export const STAGES = ['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify'] as const;
 type StageName = (typeof STAGES)[number];
 
 /** The kernel module name of patch `name`: `livepatch_` and the name with anything but [A-Za-z0-9_] as `_`. */
@@ -60,13 +62,18 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   kernel.catch(() => undefined);
   let keepWork = o.keepWorkdir === true;
   try {
-    const files = await stage('validate', () => validate(o.patches, o.workspace.sourceTree));
+    const all = await stage('validate', () => validate(o.patches, o.workspace.sourceTree));
     const compiler = workspaceCompiler(o.workspace, o.signal);
+    const changedHeaders = all.filter((f) => isHeader(f.path));
+    let files = all.filter((f) => !isHeader(f.path));
+    const plan = changedHeaders.length ? await stage('headers', () => planHeaders({ ws: o.workspace, compiler, headers: changedHeaders, files })) : undefined;
+    if (plan) files = [...files, ...plan.units];
     // the release's first build learns how kbuild links while its units compile
     const recipe = prepareLinkRecipe(compiler, path.join(work, 'template')).catch(() => false);
     const records = await stage('commands', () => commands(compiler, files));
-    const compiled = await stage('compile', () => compile({ compiler, records, work, files, release: o.workspace.release, kernel }));
+    const compiled = await stage('compile', () => compile({ compiler, records, work, files, release: o.workspace.release, kernel, headers: plan?.headers ?? [] }));
     const changed = await stage('diff', () => diff(compiled));
+    if (plan) plan.report.changed = changed.map((c) => c.source).filter((s) => plan.report.compiled.includes(s));
     const facts = await kernel;
     const checked = await stage('run-pre', () => runPreStage(changed, o.workspace, { skip: o.skipRunPre === true, facts }));
     const generated = await stage('generate', () => generate(checked, facts));
@@ -88,6 +95,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       objects: generated.built,
       warnings: [...generated.warnings, ...linked.warnings],
       timings,
+      ...(plan ? { headers: plan.report } : {}),
       ...(o.keepWorkdir ? { workdir: work } : {}),
     };
   } finally {

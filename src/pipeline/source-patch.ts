@@ -113,10 +113,11 @@ function overrun(line: string | undefined, next: string | undefined): boolean {
 /** What kind of file a path is, when rebootless cannot take it (undefined: a C source it can). */
 export function unsupportedKind(fp: FilePatch): string | undefined {
   const base = path.posix.basename(fp.path);
+  // a header is compiled into every unit its change reaches (pipeline/headers); a new one into those that include it
+  if (base.endsWith('.h') && fp.kind !== 'delete') return undefined;
   if (fp.kind === 'create') return 'new files';
   if (fp.kind === 'delete') return 'deleted files';
   if (base.endsWith('.c')) return undefined;
-  if (base.endsWith('.h')) return 'header files';
   if (/\.[sS]$/.test(base)) return 'assembly files';
   if (base.startsWith('Kconfig')) return 'Kconfig files';
   if (base === 'Makefile' || base === 'Kbuild' || base.endsWith('.mk')) return 'Makefiles';

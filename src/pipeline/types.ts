@@ -90,6 +90,20 @@ export interface GeneratedPatch {
   warnings: string[];
 }
 
+export interface HeaderReport {
+  headers: string[];
+  /** Definitions whose change the search followed (the headers' own, then those using them). */
+  names: number;
+  /** Sources of the tree that mention one of them. */
+  considered: number;
+  /** Of those, the units the release builds (vmlinux or a module), compiled as released and patched. */
+  compiled: string[];
+  /** Of those, the units whose code changed (set by the diff stage). */
+  changed?: string[];
+  /** Milliseconds: searching the tree, deciding which units are built. */
+  timings: { search: number; built: number };
+}
+
 export interface BuildReport {
   release: string;
   module: string;
@@ -97,5 +111,7 @@ export interface BuildReport {
   objects: BuiltObject[];
   warnings: string[];
   timings: Record<string, number>;
+  /** When the diff changes headers: the units it reached, compiled and changed (pipeline/headers). */
+  headers?: HeaderReport;
   workdir?: string;
 }

@@ -5,7 +5,7 @@ import { applyFilePatch, checkSupported, parseSourcePatch, type FilePatch } from
 import type { PatchedSource } from './types.js';
 
 // Stage 1, validate: every diff parsed and checked for what a livepatch can
-// carry (.c files only), then applied in memory to the release source, in
+// carry (.c files and headers), then applied in memory to the release source, in
 // order; several diffs touching one file stack.
 
 export async function validate(patches: readonly string[], sourceTree: string): Promise<PatchedSource[]> {
@@ -18,7 +18,7 @@ export async function validate(patches: readonly string[], sourceTree: string): 
   const out: PatchedSource[] = [];
   for (const { fp, patchFile } of all) {
     const prev = out.find((x) => x.path === fp.path);
-    const base = prev?.patched ?? (await readSource(sourceTree, fp.path, patchFile));
+    const base = prev?.patched ?? (fp.kind === 'create' ? '' : await readSource(sourceTree, fp.path, patchFile));
     const patched = applyFilePatch(base, fp, patchFile);
     if (prev) prev.patched = patched;
     else out.push({ path: fp.path, orig: base, patched });

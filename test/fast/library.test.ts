@@ -17,9 +17,9 @@ describe('the library surface', () => {
     expect(lib.STATUS_SCHEMA).toBe('rebootless.status/1');
   });
 
-  it('lists the build stages in order, one file each under src/pipeline/', async () => {
-    expect(lib.STAGES).toEqual(['validate', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify']);
-    for (const s of lib.STAGES) await expect(import(`../../src/pipeline/${s}.ts`)).resolves.toBeTruthy();
+  it('lists the build stages in order, one file (or folder) each under src/pipeline/', async () => {
+    expect(lib.STAGES).toEqual(['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify']);
+    for (const s of lib.STAGES) await expect(import(s === 'headers' ? '../../src/pipeline/headers/index.ts' : `../../src/pipeline/${s}.ts`)).resolves.toBeTruthy();
   });
 
   it('names a patch module as the kernel will (livepatch_ and [A-Za-z0-9_])', () => {

@@ -20,6 +20,12 @@ export function renderBuild(r: BuildReport): string {
       lines.push(`    run-pre  ${matched.length} function${matched.length === 1 ? '' : 's'} identical to ${target}'s (${relocs} relocated field${relocs === 1 ? '' : 's'} reaching the same entities)`);
     }
   }
+  if (r.headers) {
+    const h = r.headers;
+    lines.push(
+      `  headers  ${h.headers.join(', ')}: ${h.names} definition${h.names === 1 ? '' : 's'} followed; ${h.considered} source${h.considered === 1 ? '' : 's'} considered, ${h.compiled.length} built unit${h.compiled.length === 1 ? '' : 's'} compiled, ${(h.changed ?? []).length} changed (search ${formatDuration(h.timings.search)}, built units ${formatDuration(h.timings.built)})`,
+    );
+  }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  stages: ${Object.entries(r.timings).map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')}`);
   return lines.join('\n') + '\n';

@@ -66,21 +66,23 @@ describe('source patches', () => {
     expect(applyFilePatch(source, fp as never).split('\n').slice(0, 3)).toEqual(['#include <x.h>', '// added', '']);
   });
 
-  it('refuses headers, assembly, Kconfig, Makefiles, new and deleted files, naming them', () => {
+  it('takes headers (changed or new), refuses assembly, Kconfig, Makefiles, new .c files and deleted files, naming them', () => {
     const one = (p: string, kind = 'modify'): string | undefined =>
       unsupportedKind({ path: p, kind: kind as 'modify', hunks: [] });
     expect(one('fs/proc/x.c')).toBeUndefined();
-    expect(one('include/linux/x.h')).toBe('header files');
+    expect(one('include/linux/x.h')).toBeUndefined();
+    expect(one('include/linux/new.h', 'create')).toBeUndefined();
+    expect(one('include/linux/x.h', 'delete')).toBe('deleted files');
     expect(one('arch/x86/entry/entry_64.S')).toBe('assembly files');
     expect(one('fs/Kconfig')).toBe('Kconfig files');
     expect(one('fs/proc/Makefile')).toBe('Makefiles');
     expect(one('fs/proc/new.c', 'create')).toBe('new files');
-    const patches = parseSourcePatch(gitDiff.replace(/fs\/proc\/x\.c/g, 'include/linux/x.h'), 'fix.patch');
+    const patches = parseSourcePatch(gitDiff.replace(/fs\/proc\/x\.c/g, 'fs/proc/x.S'), 'fix.patch');
     try {
       checkSupported(patches, 'fix.patch');
       expect.unreachable();
     } catch (e) {
-      expect((e as RebootlessError).message).toBe('fix.patch: include/linux/x.h: changes to header files are not supported yet');
+      expect((e as RebootlessError).message).toBe('fix.patch: fs/proc/x.S: changes to assembly files are not supported yet');
     }
   });
 

@@ -1,0 +1,91 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { RebootlessError } from '../../errors/index.js';
+import { builtObjects, objectFor, type PatchedHeader, type UnitCompiler } from '../../kbuild/compile.js';
+import { vmlinuxUnits } from '../../kernel/header-users.js';
+import type { KernelWorkspace } from '../../kernel/manifest.js';
+import type { HeaderReport, PatchedSource } from '../types.js';
+import { headerChange } from './header-changes.js';
+import { headerReach } from './reach.js';
+
+// Stage headers: a diff that changes headers compiles, besides its own .c
+// files, every built unit whose code the header change can reach
+// (reach.ts), each as released and with the patched headers shadowing the
+// tree's (kbuild/compile.ts); the differ then keeps those that changed.
+// A change to a record's layout is refused: objects of the old layout live
+// on in the running kernel.
+
+/** Past this many units to compile, a header change is refused as too wide. */
+export const MAX_HEADER_UNITS = 400;
+
+export interface HeaderPlan {
+  headers: PatchedHeader[];
+  /** Units to compile besides the diff's own .c files (source unchanged). */
+  units: PatchedSource[];
+  report: HeaderReport;
+}
+
+export const isHeader = (p: string): boolean => p.endsWith('.h');
+
+export async function planHeaders(i: {
+  ws: KernelWorkspace;
+  compiler: UnitCompiler;
+  headers: readonly PatchedSource[];
+  files: readonly PatchedSource[];
+}): Promise<HeaderPlan> {
+  const { ws, compiler } = i;
+  const names = new Set<string>();
+  const layoutNames = new Set<string>();
+  for (const h of i.headers) {
+    const change = headerChange(h.orig, h.patched);
+    const layout = change.layouts[0];
+    if (layout) {
+      const users = await builtSources(ws, compiler, (await headerReach(ws.sourceTree, new Map(), new Set([layout.record.split(' ')[1] as string]), new Set(), compiler.signal)).sources);
+      throw new RebootlessError('LAYOUT_CHANGED', { header: h.path, ...layout, units: users });
+    }
+    change.names.forEach((n) => names.add(n));
+    change.layoutNames.forEach((n) => layoutNames.add(n));
+  }
+  const t0 = Date.now();
+  const patched = new Map(i.headers.map((h) => [h.path, h.patched]));
+  const reach = await headerReach(ws.sourceTree, patched, names, layoutNames, compiler.signal);
+  const t1 = Date.now();
+  const headerPaths = i.headers.map((h) => h.path);
+  const layout = reach.layouts[0];
+  if (layout) {
+    throw new RebootlessError('LAYOUT_CHANGED', { ...layout, units: await builtSources(ws, compiler, reach.sources) });
+  }
+  const own = new Set(i.files.map((f) => f.path));
+  const candidates = reach.sources.filter((s) => !own.has(s));
+  const built = reach.complete ? await builtSources(ws, compiler, candidates) : [];
+  if (!reach.complete || built.length > MAX_HEADER_UNITS) {
+    throw new RebootlessError('HEADER_CHANGE_TOO_WIDE', { headers: headerPaths, names: reach.names.length, units: built.length, limit: MAX_HEADER_UNITS });
+  }
+  const units: PatchedSource[] = [];
+  for (const s of built) {
+    const text = await fsp.readFile(path.join(ws.sourceTree, s), 'utf8');
+    units.push({ path: s, orig: text, patched: text });
+  }
+  return {
+    headers: i.headers.map((h) => ({ path: h.path, content: h.patched })),
+    units,
+    report: { headers: headerPaths, names: reach.names.length, considered: candidates.length, compiled: built, timings: { search: t1 - t0, built: Date.now() - t1 } },
+  };
+}
+
+/**
+ * The sources the release builds, of `sources`: vmlinux's units (its line
+ * tables), and those a module's directory (modules.order) builds, asked of
+ * kbuild by one dry run per directory.
+ */
+async function builtSources(ws: KernelWorkspace, compiler: UnitCompiler, sources: readonly string[]): Promise<string[]> {
+  const inVmlinux = await vmlinuxUnits(ws, compiler.cacheDir);
+  const order = await fsp.readFile(path.join(ws.modulesDir, 'modules.order'), 'utf8').catch(() => '');
+  const moduleDirs = [...new Set(order.split('\n').filter(Boolean).map((k) => path.posix.dirname(k.replace(/^kernel\//, ''))))];
+  const out = sources.filter((s) => inVmlinux.has(s));
+  const rest = sources.filter((s) => !inVmlinux.has(s));
+  const dirs = moduleDirs.filter((d) => rest.some((s) => s.startsWith(`${d}/`))).sort();
+  const records = await builtObjects(compiler, dirs, rest.map(objectFor));
+  out.push(...rest.filter((s) => records.has(objectFor(s))));
+  return out.sort();
+}

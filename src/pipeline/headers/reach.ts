@@ -1,0 +1,104 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { isRebootlessError, type RebootlessError } from '../../errors/index.js';
+import { runCommand } from '../../util/process.js';
+import { splitItems, type CItem } from './c-items.js';
+import { namesOf, type LayoutChange } from './header-changes.js';
+
+// Which sources can compile differently when some names' definitions change
+// in headers: every .c file of the tree that mentions one of them, and,
+// through the headers that mention one, the names defined with it (a macro
+// or inline function using a changed one changes too), until nothing new is
+// reached. Text search over the tree (comments and strings included) only
+// ever finds more than the compiler would use, never less. A record whose
+// body uses a changed macro or type may change its layout: reported.
+
+export interface HeaderReach {
+  /** Every name reached, the changed ones first. */
+  names: string[];
+  /** The tree's .c files mentioning one of them, sorted. */
+  sources: string[];
+  layouts: (LayoutChange & { header: string })[];
+  rounds: number;
+  /** False when the search stopped at MAX_NAMES. */
+  complete: boolean;
+}
+
+/** Top-level folders of the tree never compiled for an x86 kernel (arch/ is searched only under arch/x86). */
+const NOT_KERNEL = new Set(['Documentation', 'tools', 'samples', 'scripts', 'usr', 'LICENSES', 'arch', '.git']);
+
+async function searchRoots(tree: string): Promise<string[]> {
+  const entries = await fsp.readdir(tree, { withFileTypes: true });
+  return [...entries.filter((e) => e.isDirectory() && !NOT_KERNEL.has(e.name)).map((e) => e.name), 'arch/x86'];
+}
+
+/** Files under the tree's kernel folders that mention any of `names` as a whole word. */
+async function filesMentioning(tree: string, names: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  if (!names.length) return [];
+  const args = ['-rlwF', '--include=*.c', '--include=*.h', '-f', '-', ...(await searchRoots(tree))];
+  const { stdout } = await runCommand('grep', args, { cwd: tree, input: names.join('\n') + '\n', ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+    // grep's exit code 1: nothing found
+    if (isRebootlessError(e) && e.code === 'COMMAND_FAILED' && (e as RebootlessError<'COMMAND_FAILED'>).data.exitCode === 1) return { stdout: '' };
+    throw e;
+  });
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** Past this many names the change reaches too much of the kernel to follow (headerReach stops: `complete` false). */
+export const MAX_NAMES = 2000;
+
+/**
+ * What changed names reach in the tree: `patched` holds the patched text of
+ * each changed header (its definitions are read from there), `kinds` which
+ * changed names are macros or types (a record using one may change layout).
+ */
+export async function headerReach(
+  tree: string,
+  patched: ReadonlyMap<string, string>,
+  changed: ReadonlySet<string>,
+  layoutNames: ReadonlySet<string>,
+  signal?: AbortSignal,
+): Promise<HeaderReach> {
+  const names = new Set(changed);
+  const layoutRelevant = new Set(layoutNames);
+  const sources = new Set<string>();
+  const layouts: HeaderReach['layouts'] = [];
+  const itemsOf = new Map<string, CItem[]>();
+  let frontier = [...changed];
+  let rounds = 0;
+  while (frontier.length && names.size <= MAX_NAMES) {
+    rounds++;
+    const hit = new Set(frontier);
+    const files = new Set(await filesMentioning(tree, frontier, signal));
+    for (const h of patched.keys()) files.add(h);
+    const next: string[] = [];
+    for (const f of [...files].sort()) {
+      if (f.endsWith('.c')) {
+        sources.add(f);
+        continue;
+      }
+      let items = itemsOf.get(f);
+      if (!items) {
+        items = splitItems(patched.get(f) ?? (await fsp.readFile(path.join(tree, f), 'utf8')));
+        itemsOf.set(f, items);
+      }
+      for (const it of items) {
+        const uses = [...it.identifiers].filter((n) => hit.has(n));
+        if (!uses.length) continue;
+        if (it.kind === 'record') {
+          const used = uses.find((n) => layoutRelevant.has(n));
+          if (used) layouts.push({ header: f, record: `${it.tag ?? 'struct'} ${it.name ?? '(anonymous)'}`, member: `uses ${used}`, line: it.start });
+          continue;
+        }
+        for (const n of namesOf(it)) {
+          if (names.has(n)) continue;
+          names.add(n);
+          next.push(n);
+          if (it.kind === 'macro' || it.text.startsWith('typedef')) layoutRelevant.add(n);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return { names: [...names], sources: [...sources].sort(), layouts, rounds, complete: frontier.length === 0 };
+}
