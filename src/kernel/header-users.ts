@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ElfDiagnostics } from '../elf/diagnostics.js';
 import { lineSectionsOf, lineTableUnits } from '../elf/dwarf-lines.js';
@@ -51,6 +51,22 @@ export async function headerUsers(ws: Pick<KernelWorkspace, 'vmlinux' | 'sourceT
 }
 
 /**
+ * A unit's source as the tree names it: an absolute name from the release's
+ * own build folder (`/build/…/linux-6.1.192/arch/x86/entry/entry_64.S`) is
+ * cut to the longest tail that exists in the tree.
+ */
+function inTree(unit: string, tree: string): string {
+  const rel = treeRelative(unit, tree);
+  if (!rel.startsWith('/') && !rel.startsWith('../')) return rel;
+  const parts = path.posix.normalize(unit).split('/').filter(Boolean);
+  for (let k = 0; k < parts.length - 1; k++) {
+    const tail = parts.slice(k).join('/');
+    if (existsSync(path.join(tree, tail))) return tail;
+  }
+  return rel;
+}
+
+/**
  * The sources of vmlinux's units (relative to the tree), from its line
  * tables; kept in the release's build cache (`vmlinux-units.json`, keyed by
  * vmlinux's size and time) once read.
@@ -63,7 +79,7 @@ export async function vmlinuxUnits(ws: Pick<KernelWorkspace, 'vmlinux' | 'source
   if (cached?.key === key && Array.isArray(cached.units)) return new Set(cached.units as string[]);
   const elf = await readElfSymbols(ws.vmlinux, { include: (s) => DEBUG_SECTIONS.has(s.name) });
   const sections = lineSectionsOf(elf);
-  const units = sections ? lineTableUnits(sections, new ElfDiagnostics(ws.vmlinux)).map((u) => treeRelative(u.unit, ws.sourceTree)) : [];
+  const units = sections ? lineTableUnits(sections, new ElfDiagnostics(ws.vmlinux)).map((u) => inTree(u.unit, ws.sourceTree)) : [];
   if (file) {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, JSON.stringify({ key, units }) + '\n');

@@ -93,7 +93,8 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       module: moduleName,
       output,
       objects: generated.built,
-      warnings: [...generated.warnings, ...linked.warnings],
+      // one warning per kind of entry, however many objects it is said of
+      warnings: [...new Set([...generated.warnings, ...linked.warnings])],
       timings,
       ...(plan ? { headers: plan.report } : {}),
       ...(o.keepWorkdir ? { workdir: work } : {}),

@@ -6,7 +6,7 @@ import { vmlinuxUnits } from '../../kernel/header-users.js';
 import type { KernelWorkspace } from '../../kernel/manifest.js';
 import type { HeaderReport, PatchedSource } from '../types.js';
 import { headerChange } from './header-changes.js';
-import { headerReach } from './reach.js';
+import { headerReach, searchRoots } from './reach.js';
 
 // Stage headers: a diff that changes headers compiles, besides its own .c
 // files, every built unit whose code the header change can reach
@@ -34,13 +34,15 @@ export async function planHeaders(i: {
   files: readonly PatchedSource[];
 }): Promise<HeaderPlan> {
   const { ws, compiler } = i;
+  const built = await builtLayout(ws, compiler);
+  const roots = searchRoots([...built.vmlinux].map((u) => path.posix.dirname(u)).concat(built.moduleDirs, i.headers.map((h) => path.posix.dirname(h.path))));
   const names = new Set<string>();
   const layoutNames = new Set<string>();
   for (const h of i.headers) {
     const change = headerChange(h.orig, h.patched);
     const layout = change.layouts[0];
     if (layout) {
-      const users = await builtSources(ws, compiler, (await headerReach(ws.sourceTree, new Map(), new Set([layout.record.split(' ')[1] as string]), new Set(), compiler.signal)).sources);
+      const users = await builtSources(built, compiler, (await headerReach(ws.sourceTree, roots, new Map(), new Set([layout.record.split(' ')[1] as string]), new Set(), compiler.signal)).sources);
       throw new RebootlessError('LAYOUT_CHANGED', { header: h.path, ...layout, units: users });
     }
     change.names.forEach((n) => names.add(n));
@@ -48,43 +50,54 @@ export async function planHeaders(i: {
   }
   const t0 = Date.now();
   const patched = new Map(i.headers.map((h) => [h.path, h.patched]));
-  const reach = await headerReach(ws.sourceTree, patched, names, layoutNames, compiler.signal);
+  const reach = await headerReach(ws.sourceTree, roots, patched, names, layoutNames, compiler.signal);
   const t1 = Date.now();
   const headerPaths = i.headers.map((h) => h.path);
   const layout = reach.layouts[0];
   if (layout) {
-    throw new RebootlessError('LAYOUT_CHANGED', { ...layout, units: await builtSources(ws, compiler, reach.sources) });
+    throw new RebootlessError('LAYOUT_CHANGED', { ...layout, units: await builtSources(built, compiler, reach.sources) });
   }
   const own = new Set(i.files.map((f) => f.path));
   const candidates = reach.sources.filter((s) => !own.has(s));
-  const built = reach.complete ? await builtSources(ws, compiler, candidates) : [];
-  if (!reach.complete || built.length > MAX_HEADER_UNITS) {
-    throw new RebootlessError('HEADER_CHANGE_TOO_WIDE', { headers: headerPaths, names: reach.names.length, units: built.length, limit: MAX_HEADER_UNITS });
+  const compiled = reach.complete ? await builtSources(built, compiler, candidates) : [];
+  if (!reach.complete || compiled.length > MAX_HEADER_UNITS) {
+    throw new RebootlessError('HEADER_CHANGE_TOO_WIDE', { headers: headerPaths, names: reach.names.length, units: compiled.length, limit: MAX_HEADER_UNITS });
   }
   const units: PatchedSource[] = [];
-  for (const s of built) {
+  for (const s of compiled) {
     const text = await fsp.readFile(path.join(ws.sourceTree, s), 'utf8');
     units.push({ path: s, orig: text, patched: text });
   }
   return {
     headers: i.headers.map((h) => ({ path: h.path, content: h.patched })),
     units,
-    report: { headers: headerPaths, names: reach.names.length, considered: candidates.length, compiled: built, timings: { search: t1 - t0, built: Date.now() - t1 } },
+    report: { headers: headerPaths, names: reach.names.length, considered: candidates.length, compiled, timings: { search: t1 - t0, built: Date.now() - t1 } },
+  };
+}
+
+interface BuiltLayout {
+  /** vmlinux's units (their line tables). */
+  vmlinux: Set<string>;
+  /** The folders holding a module (modules.order). */
+  moduleDirs: string[];
+}
+
+async function builtLayout(ws: KernelWorkspace, compiler: UnitCompiler): Promise<BuiltLayout> {
+  const order = await fsp.readFile(path.join(ws.modulesDir, 'modules.order'), 'utf8').catch(() => '');
+  return {
+    vmlinux: await vmlinuxUnits(ws, compiler.cacheDir),
+    moduleDirs: [...new Set(order.split('\n').filter(Boolean).map((k) => path.posix.dirname(k.replace(/^kernel\//, ''))))],
   };
 }
 
 /**
- * The sources the release builds, of `sources`: vmlinux's units (its line
- * tables), and those a module's directory (modules.order) builds, asked of
- * kbuild by one dry run per directory.
+ * The sources the release builds, of `sources`: vmlinux's units, and those
+ * a module's folder builds, asked of kbuild by one dry run per folder.
  */
-async function builtSources(ws: KernelWorkspace, compiler: UnitCompiler, sources: readonly string[]): Promise<string[]> {
-  const inVmlinux = await vmlinuxUnits(ws, compiler.cacheDir);
-  const order = await fsp.readFile(path.join(ws.modulesDir, 'modules.order'), 'utf8').catch(() => '');
-  const moduleDirs = [...new Set(order.split('\n').filter(Boolean).map((k) => path.posix.dirname(k.replace(/^kernel\//, ''))))];
-  const out = sources.filter((s) => inVmlinux.has(s));
-  const rest = sources.filter((s) => !inVmlinux.has(s));
-  const dirs = moduleDirs.filter((d) => rest.some((s) => s.startsWith(`${d}/`))).sort();
+async function builtSources(built: BuiltLayout, compiler: UnitCompiler, sources: readonly string[]): Promise<string[]> {
+  const out = sources.filter((s) => built.vmlinux.has(s));
+  const rest = sources.filter((s) => !built.vmlinux.has(s));
+  const dirs = built.moduleDirs.filter((d) => rest.some((s) => s.startsWith(`${d}/`))).sort();
   const records = await builtObjects(compiler, dirs, rest.map(objectFor));
   out.push(...rest.filter((s) => records.has(objectFor(s))));
   return out.sort();

@@ -10,7 +10,8 @@ import { namesOf, type LayoutChange } from './header-changes.js';
 // through the headers that mention one, the names defined with it (a macro
 // or inline function using a changed one changes too), until nothing new is
 // reached. Text search over the tree (comments and strings included) only
-// ever finds more than the compiler would use, never less. A record whose
+// ever finds more than the compiler would use, never less. Only folders
+// that hold a built unit are searched, with the global include folders. A record whose
 // body uses a changed macro or type may change its layout: reported.
 
 export interface HeaderReach {
@@ -24,18 +25,20 @@ export interface HeaderReach {
   complete: boolean;
 }
 
-/** Top-level folders of the tree never compiled for an x86 kernel (arch/ is searched only under arch/x86). */
-const NOT_KERNEL = new Set(['Documentation', 'tools', 'samples', 'scripts', 'usr', 'LICENSES', 'arch', '.git']);
-
-async function searchRoots(tree: string): Promise<string[]> {
-  const entries = await fsp.readdir(tree, { withFileTypes: true });
-  return [...entries.filter((e) => e.isDirectory() && !NOT_KERNEL.has(e.name)).map((e) => e.name), 'arch/x86'];
+/**
+ * The folders to search: the global include folders and those holding a
+ * built unit or a module (`dirs`), each once (a folder inside another is
+ * searched with it).
+ */
+export function searchRoots(dirs: Iterable<string>): string[] {
+  const all = [...new Set(['include', 'arch/x86/include', ...dirs])].filter((d) => d && d !== '.').sort();
+  return all.filter((d) => !all.some((o) => o !== d && d.startsWith(`${o}/`)));
 }
 
 /** Files under the tree's kernel folders that mention any of `names` as a whole word. */
-async function filesMentioning(tree: string, names: readonly string[], signal?: AbortSignal): Promise<string[]> {
+async function filesMentioning(tree: string, roots: readonly string[], names: readonly string[], signal?: AbortSignal): Promise<string[]> {
   if (!names.length) return [];
-  const args = ['-rlwF', '--include=*.c', '--include=*.h', '-f', '-', ...(await searchRoots(tree))];
+  const args = ['-rlwF', '--include=*.c', '--include=*.h', '-f', '-', ...roots];
   const { stdout } = await runCommand('grep', args, { cwd: tree, input: names.join('\n') + '\n', ...(signal ? { signal } : {}) }).catch((e: unknown) => {
     // grep's exit code 1: nothing found
     if (isRebootlessError(e) && e.code === 'COMMAND_FAILED' && (e as RebootlessError<'COMMAND_FAILED'>).data.exitCode === 1) return { stdout: '' };
@@ -54,6 +57,7 @@ export const MAX_NAMES = 2000;
  */
 export async function headerReach(
   tree: string,
+  roots: readonly string[],
   patched: ReadonlyMap<string, string>,
   changed: ReadonlySet<string>,
   layoutNames: ReadonlySet<string>,
@@ -69,7 +73,7 @@ export async function headerReach(
   while (frontier.length && names.size <= MAX_NAMES) {
     rounds++;
     const hit = new Set(frontier);
-    const files = new Set(await filesMentioning(tree, frontier, signal));
+    const files = new Set(await filesMentioning(tree, roots, frontier, signal));
     for (const h of patched.keys()) files.add(h);
     const next: string[] = [];
     for (const f of [...files].sort()) {
