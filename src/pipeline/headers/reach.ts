@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isRebootlessError, type RebootlessError } from '../../errors/index.js';
 import { runCommand } from '../../util/process.js';
@@ -63,6 +63,7 @@ export async function headerReach(
   layoutNames: ReadonlySet<string>,
   signal?: AbortSignal,
 ): Promise<HeaderReach> {
+  roots = roots.filter((r) => existsSync(path.join(tree, r)));
   const names = new Set(changed);
   const layoutRelevant = new Set(layoutNames);
   const sources = new Set<string>();
@@ -94,11 +95,17 @@ export async function headerReach(
           if (used) layouts.push({ header: f, record: `${it.tag ?? 'struct'} ${it.name ?? '(anonymous)'}`, member: `uses ${used}`, line: it.start });
           continue;
         }
-        for (const n of namesOf(it)) {
-          if (names.has(n)) continue;
-          names.add(n);
-          next.push(n);
-          if (it.kind === 'macro' || it.text.startsWith('typedef')) layoutRelevant.add(n);
+        // a conditional using a changed name may switch any definition of its header, and an item the
+        // splitter cannot name cannot be followed by name: then every definition of the header counts
+        const named = namesOf(it);
+        const follow = it.kind === 'conditional' || (!named.length && it.kind !== 'include') ? items : [it];
+        for (const one of follow) {
+          for (const n of namesOf(one)) {
+            if (names.has(n)) continue;
+            names.add(n);
+            next.push(n);
+            if (one.kind === 'macro' || one.text.startsWith('typedef')) layoutRelevant.add(n);
+          }
         }
       }
     }

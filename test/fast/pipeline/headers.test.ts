@@ -116,3 +116,37 @@ describe('patched headers shadow the tree', () => {
     expect(out.slice(out.indexOf('-iquote') - 2)).toEqual(['-include', '/o/include/linux/kconfig.h', '-iquote', '/o/fs/proc', '-iquote', 'fs/proc', '-c', 'x.c']);
   });
 });
+
+describe("what a header change reaches in a tree", () => {
+  it('follows a changed macro through the inline helpers using it to the .c files calling them, and stops there', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { headerReach, searchRoots } = await import('../../../src/pipeline/headers/reach.js');
+    const tree = mkdtempSync(path.join(os.tmpdir(), 'rb-reach-'));
+    try {
+      const put = (f: string, text: string): void => {
+        mkdirSync(path.dirname(path.join(tree, f)), { recursive: true });
+        writeFileSync(path.join(tree, f), text);
+      };
+      put('include/linux/x.h', '#define X_LIMIT 4\nstatic inline int x_ok(int v) { return v < X_LIMIT; }\nstatic inline int x_other(void) { return 0; }\n');
+      put('include/linux/y.h', '#include <linux/x.h>\n#define Y_CHECK(v) x_ok(v)\nstruct y_box { int slots[X_LIMIT]; };\n');
+      put('fs/a/uses.c', 'int f(int v) { return Y_CHECK(v); }\n');
+      put('fs/a/direct.c', 'int g(int v) { return x_ok(v); }\n');
+      put('fs/a/other.c', 'int h(void) { return x_other(); }\n');
+      put('drivers/unbuilt/z.c', 'int z(int v) { return x_ok(v); }\n');
+      const roots = searchRoots(['fs/a', 'fs/a/sub', 'fs']);
+      expect(roots).toEqual(['arch/x86/include', 'fs', 'include']);
+      const r = await headerReach(tree, roots, new Map(), new Set(['x_ok']), new Set());
+      expect(r.names.sort()).toEqual(['Y_CHECK', 'x_ok']);
+      expect(r.sources).toEqual(['fs/a/direct.c', 'fs/a/uses.c']);
+      expect(r.layouts).toEqual([]);
+      expect(r.complete).toBe(true);
+      // a changed macro sizing a record's member changes its layout
+      const m = await headerReach(tree, ['fs', 'include'], new Map(), new Set(['X_LIMIT']), new Set(['X_LIMIT']));
+      expect(m.layouts).toEqual([{ header: 'include/linux/y.h', record: 'struct y_box', member: 'uses X_LIMIT', line: 3 }]);
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+  });
+});
