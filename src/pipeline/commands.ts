@@ -1,7 +1,7 @@
 import { objectFor, unitRecords, type UnitCompiler, type UnitRecord } from '../kbuild/compile.js';
 import type { PatchedSource } from './types.js';
 
-// Stage 2, commands: kbuild's own compile command for each changed unit
+// Stage 3, commands: kbuild's own compile command for each changed unit
 // (kbuild/unit-command.ts), from the release's build cache or learnt by one
 // dry run of make for all of them, which writes nothing in the prepared tree.
 

@@ -13,7 +13,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { preloadDecoder } from '../diff/index.js';
 import type { CompiledObject, KernelFacts, PatchedSource } from './types.js';
 
-// Stage 3, compile: each changed unit compiled with kbuild's own command for
+// Stage 4, compile: each changed unit compiled with kbuild's own command for
 // it (learnt in the commands stage), as released and patched at once, outside
 // the prepared tree; the original comes from the build cache when an earlier
 // build compiled it. Each object is read once. The first original's compiler

@@ -2,7 +2,7 @@ import { diffObjects } from '../diff/index.js';
 import { RebootlessError } from '../errors/index.js';
 import type { ChangedObject, CompiledObject } from './types.js';
 
-// Stage 4, diff: what changed in each object, and whether a livepatch can
+// Stage 5, diff: what changed in each object, and whether a livepatch can
 // carry it. Any refusal stops the build (exit 2); a diff that changes no
 // function anywhere is BUILD_NO_CHANGE (exit 3). Objects without a change
 // drop out.

@@ -7,7 +7,7 @@ import type { KlpCallbacks, KlpObject } from '../klp/module-source.js';
 import type { PatchState } from '../diff/types.js';
 import type { CheckedObject, GeneratedPatch, KernelFacts } from './types.js';
 
-// Stage 6, generate: for each changed object, the patch object (changed and
+// Stage 7, generate: for each changed object, the patch object (changed and
 // new functions, new data, side-table entries) and the klp_func rows naming
 // the functions it replaces. Every kernel symbol it names, and each
 // function's sympos, comes from one resolver per object (klp/kernel-refs.ts).

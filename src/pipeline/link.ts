@@ -7,7 +7,7 @@ import { renderKbuild, shippedRecord, SHIPPED_SUFFIX } from '../kbuild/records.j
 import { renderModuleSource } from '../klp/module-source.js';
 import type { BuildOptions, GeneratedPatch } from './types.js';
 
-// Stage 7, link: the module's C source (the klp tables) and the patch
+// Stage 8, link: the module's C source (the klp tables) and the patch
 // objects, linked by kbuild as an external module of the prepared tree (which it only reads). The user wrote
 // none of this code: a failure here is ours, reported with the sources kept.
 

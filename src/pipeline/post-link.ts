@@ -11,7 +11,7 @@ import type { Export } from '../kernel/symvers.js';
 import type { Placeholder } from '../klp/extract.js';
 import { convertToLivepatch } from '../klp/postlink.js';
 
-// Stage 8, post-link: the linked module's placeholder relocations become
+// Stage 9, post-link: the linked module's placeholder relocations become
 // livepatch relocations (.klp.rela sections, .klp.sym symbols); then every
 // undefined symbol left must be an export and vermagic the release's.
 

@@ -13,7 +13,7 @@ import type { ElfSection } from '../elf/model.js';
 import { hexOf, LINKED_SITE_TABLES, linkedTableSites, relocatedFields, rewrittenSites, type LiveExpectation, type LiveExpectations } from '../klp/run-pre/expect.js';
 import type { OpenElf } from '../elf/files.js';
 
-// Stage 5, run-pre: each changed object's original, as compiled from the
+// Stage 6, run-pre: each changed object's original, as compiled from the
 // release's source, compared function by function with the release's
 // binaries (vmlinux from the -dbg package, or the module file) before
 // anything is built on it (klp/run-pre/). A difference refuses the build

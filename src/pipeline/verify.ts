@@ -8,7 +8,7 @@ import { findModuleFile } from '../kernel/module-files.js';
 import { readSymvers, type Export } from '../kernel/symvers.js';
 import { targetObject, verifyLivepatch, type TargetObject, type TargetSymbol, type Violation } from '../klp/verify/index.js';
 
-// Stage 9, verify: the finished module read back and checked against the
+// Stage 10, verify: the finished module read back and checked against the
 // release's vmlinux, module files and Module.symvers, with its own reading
 // of the module (klp tables, relocations) and of the kernel's code, sharing
 // nothing with the stages that produced it. Only a module that passes is

@@ -8,7 +8,7 @@ import type { HeaderReport, PatchedSource } from '../types.js';
 import { headerChange } from './header-changes.js';
 import { headerReach, searchRoots } from './reach.js';
 
-// Stage headers: a diff that changes headers compiles, besides its own .c
+// Stage 2, headers: a diff that changes headers compiles, besides its own .c
 // files, every built unit whose code the header change can reach
 // (reach.ts), each as released and with the patched headers shadowing the
 // tree's (kbuild/compile.ts); the differ then keeps those that changed.
