@@ -9,6 +9,7 @@ import { benchElf, benchElfFuzz, benchStringTable } from './elf.js';
 import { benchApply } from './apply.js';
 import { benchKernels } from './kernels.js';
 import { benchRunPre } from './run-pre.js';
+import { benchHeaders } from './headers.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['kernel fetch', benchKernelFetch],
@@ -21,6 +22,7 @@ const benches: [string, () => Promise<void>][] = [
   ['diff kpatch-units', benchKpatchUnits],
   ['build', benchBuild],
   ['run-pre', benchRunPre],
+  ['headers', benchHeaders],
   ['demo', benchDemo],
   ['apply', benchApply],
   ['kernels', benchKernels],

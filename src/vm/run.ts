@@ -28,6 +28,8 @@ export interface VmRunResult {
   exitCode: number;
   output: string;
   bootMs: number;
+  /** Set when a first guest showed kernel trouble while booting and a second one was used (Vm.start). */
+  bootRetried?: string;
   commandMs: number;
   /** Everything the console scanner found. */
   trouble: Trouble[];
@@ -81,6 +83,7 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
       exitCode: r.exitCode,
       output: r.output,
       bootMs: vm.bootMs,
+      ...(vm.bootRetried ? { bootRetried: vm.bootRetried } : {}),
       commandMs: r.ms,
       trouble: report.trouble,
       failing,

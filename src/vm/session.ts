@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { RebootlessError } from '../errors/index.js';
+import { isRebootlessError, RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { processAlive, removePath } from '../util/fs.js';
 import { commandExists, tail } from '../util/process.js';
@@ -134,7 +134,35 @@ export class Vm {
     this.exitPromise = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  /** Set when the first guest started for this one showed kernel trouble while booting: what its console showed. */
+  bootRetried?: string;
+
+  /**
+   * Boots a guest. A guest whose kernel shows trouble (an oops, a panic)
+   * before its agent answers has run nothing of ours: under emulation that
+   * is the emulator's doing (seen: a stale int3 of the kernel's own code
+   * patching under TCG). It is stopped and a second one is started, once.
+   */
   static async start(o: VmStartOptions): Promise<Vm> {
+    let first: Vm | undefined;
+    try {
+      first = await Vm.startOnce(o);
+    } catch (e) {
+      if (!isRebootlessError(e) || e.code !== 'VM_KERNEL_TROUBLE' || o.signal?.aborted) throw e;
+      const vm = await Vm.startOnce(o);
+      vm.bootRetried = e.message;
+      return vm;
+    }
+    const trouble = first.trouble();
+    if (!trouble.length) return first;
+    const excerpt = first.excerpt(trouble);
+    await first.stop();
+    const vm = await Vm.startOnce(o);
+    vm.bootRetried = excerpt;
+    return vm;
+  }
+
+  private static async startOnce(o: VmStartOptions): Promise<Vm> {
     if (!(await commandExists(QEMU))) throw new RebootlessError('TOOL_MISSING', { tool: QEMU, packageName: 'qemu-system-x86' });
     const t0 = Date.now();
     const image = await buildInitramfs({

@@ -45,6 +45,8 @@ export interface TryReport {
   functions: TriedFunction[];
   trouble: Trouble[];
   ok: boolean;
+  /** Set when a first guest failed before the patch was applied (the emulator's fault, not the patch's) and a second one was started: what the first one's console showed. */
+  retried?: string;
 }
 
 interface ApplyJson {
@@ -64,7 +66,20 @@ function triedFunctions(output: string): TriedFunction[] {
   return (r.module?.objects ?? []).flatMap((o) => o.functions.map((f) => ({ object: o.name, function: f.name, liveCode: 'unchecked' as const })));
 }
 
+/**
+ * `try`: a guest of the release, the check before, apply, the check while
+ * patched, revert, the check after. Kernel trouble the console shows before
+ * the apply started cannot be the patch's: the guest is started once more
+ * (the report says so, with what the first one showed).
+ */
 export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
+  const first = await tryOnce(o);
+  if (!first.troubleBeforeApply) return first.report;
+  const second = await tryOnce(o);
+  return { ...second.report, retried: first.troubleBeforeApply };
+}
+
+async function tryOnce(o: TryOptions): Promise<{ report: TryReport; troubleBeforeApply?: string }> {
   const steps: TryStep[] = [];
   let functions: TriedFunction[] = [];
   const t0 = Date.now();
@@ -82,12 +97,15 @@ export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
     return record({ name, ok: r.exitCode === 0, ms: r.ms, output: r.output });
   };
   const guestKo = `/root/${path.basename(o.module)}`;
+  // the console's line count when the apply started: trouble above it came before the patch
+  let applyLine = Number.POSITIVE_INFINITY;
   const sequence = async (): Promise<void> => {
     await vm.copyIn(o.module, guestKo, 0o644);
     if (o.setup && !(await run('setup', o.setup)).ok) return;
     await run('check-before', o.check);
     // JSON on stdout is the step's output; the live view on stderr is kept only when the command fails
     const live = (args: string): string => `rebootless ${args} --json --timeout ${limit}s 2>/tmp/rbl.err || { s=$?; cat /tmp/rbl.err; exit $s; }`;
+    applyLine = vm.consoleText().split('\n').length - 1;
     const applied = await run('apply', live(`apply ${shellQuote(guestKo)}`));
     functions = triedFunctions(applied.output);
     if (!applied.ok) return;
@@ -103,5 +121,7 @@ export async function tryLivepatch(o: TryOptions): Promise<TryReport> {
     await vm.stop();
   }
   const trouble = vm.trouble();
-  return { release: o.workspace.release, steps, functions, trouble, ok: trouble.length === 0 && steps.every((x) => x.ok) && steps.some((x) => x.name === 'check-after') };
+  const report: TryReport = { release: o.workspace.release, steps, functions, trouble, ...(vm.bootRetried ? { retried: vm.bootRetried } : {}), ok: trouble.length === 0 && steps.every((x) => x.ok) && steps.some((x) => x.name === 'check-after') };
+  const early = trouble.length > 0 && trouble.every((t) => t.line < applyLine);
+  return { report, ...(early ? { troubleBeforeApply: vm.excerpt(trouble) } : {}) };
 }

@@ -56,6 +56,7 @@ export async function tryModule(ctx: CliContext, setExit: SetExit, ko: string, f
     setExit(err ? err.exitCode : 0);
     return;
   }
+  if (r.retried) ctx.io.stderr.write(`rebootless: the first guest showed kernel trouble before the patch was applied (the emulator's, not the patch's); a second guest was used. It showed:\n${r.retried}\n`);
   if (err) throw err;
   const checked = r.functions.filter((x) => x.liveCode === 'matches').length;
   ctx.io.stdout.write(`${ko}: applied (${checked} of ${r.functions.length} replaced function${r.functions.length === 1 ? '' : 's'} running the release's code), took effect, reverted and unloaded cleanly on ${r.release}\n`);

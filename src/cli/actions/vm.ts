@@ -45,12 +45,14 @@ export async function vmRun(ctx: CliContext, setExit: SetExit, words: string[], 
     signal: ctx.signal,
   });
   const trouble = r.failing.length ? troubleError(r.failing, r.excerpt) : undefined;
+  if (r.bootRetried && !json) ctx.io.stderr.write(`rebootless: the first guest showed kernel trouble while booting (the emulator's, before anything ran); a second guest was used. It showed:\n${r.bootRetried}\n`);
   if (json) {
     printJson(ctx.io.stdout, {
       release: r.release,
       exitCode: r.exitCode,
       output: r.output,
       bootMs: r.bootMs,
+      ...(r.bootRetried ? { bootRetried: r.bootRetried } : {}),
       commandMs: r.commandMs,
       trouble: r.trouble,
       ...(trouble ? { error: trouble.toJSON() } : {}),
