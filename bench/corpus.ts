@@ -4,7 +4,8 @@
 // and NEW becomes a diff against OLD; each is built with the CLI (dist/) for
 // OLD and, when it builds, proven with `try` in a VM of OLD (check: `true`).
 // Prints one line per file and the totals: built and proven, refused (by code),
-// not compiling alone (a header change of the same update is missing). Takes
+// not compiling alone: then built again with the update's changes to the
+// headers the file includes (the fix as a whole, header support). Takes
 // minutes per file; nothing is asserted. Releases come from the cache (fetched
 // if missing): e.g. `npm run corpus -- 6.1.0-54-cloud-amd64 6.1.0-57-cloud-amd64`.
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,41 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const DEFAULT_DIRS = ['kernel', 'fs', 'mm', 'block', 'lib', 'net/ipv4', 'drivers/block'];
 
-type Outcome = { file: string; result: 'proven' | 'try-failed' | 'refused' | 'no-compile' | 'no-change' | 'error'; detail: string };
+type Outcome = { file: string; result: 'proven' | 'try-failed' | 'refused' | 'no-compile' | 'no-change' | 'error'; detail: string; headers?: string[] };
+
+/** The headers `file` includes (as the tree lays them out) whose text the update changed. */
+function changedIncludes(oldTree: string, newTree: string, file: string): string[] {
+  const text = readFileSync(path.join(newTree, file), 'utf8');
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^\s*#\s*include\s*([<"])([^>"]+)[>"]/gm)) {
+    const name = m[2] as string;
+    const candidates = m[1] === '"' ? [path.posix.join(path.posix.dirname(file), name), `include/${name}`] : [`include/${name}`, `arch/x86/include/${name}`];
+    const h = candidates.find((c) => statSync(path.join(oldTree, c), { throwIfNoEntry: false }));
+    if (h && statSync(path.join(newTree, h), { throwIfNoEntry: false }) && !readFileSync(path.join(oldTree, h)).equals(readFileSync(path.join(newTree, h)))) out.add(h);
+  }
+  return [...out].sort();
+}
+
+function diffOf(oldTree: string, newTree: string, file: string): string {
+  return spawnSync('diff', ['-u', '--label', `a/${file}`, '--label', `b/${file}`, path.join(oldTree, file), path.join(newTree, file)], { encoding: 'utf8' }).stdout;
+}
+
+/** The file's change with its headers' changes, built and tried as above. */
+function tryWithHeaders(release: string, oldTree: string, newTree: string, file: string, headers: string[], work: string, name: string): Outcome {
+  const patch = path.join(work, `${name}-h.patch`);
+  writeFileSync(patch, [file, ...headers].map((f) => diffOf(oldTree, newTree, f)).join(''));
+  const ko = path.join(work, `${name}-h.ko`);
+  const built = cli(['build', patch, '--kernel', release, '--name', `${name.slice(0, 38)}_h`, '-o', ko]);
+  const units = /(\d+) built units? compiled, (\d+) changed/.exec(built.stdout);
+  const reach = units ? ` (headers: ${units[1]} units compiled, ${units[2]} changed)` : '';
+  if (built.code === 0) {
+    const tried = cli(['try', ko, '--kernel', release, '--check', 'true']);
+    return { file, headers, result: tried.code === 0 ? 'proven' : 'try-failed', detail: (tried.code === 0 ? 'with headers' : why(tried.stderr + tried.stdout)) + reach };
+  }
+  if (/does not compile for this release/.test(built.stderr)) return { file, headers, result: 'no-compile', detail: `still, with ${headers.join(' ')}` };
+  if (built.code === 3) return { file, headers, result: 'no-change', detail: 'with headers' };
+  return { file, headers, result: built.code === 2 ? 'refused' : 'error', detail: `with headers: ${why(built.stderr)}` };
+}
 
 /** Every `.c` file below `dir` of `tree`, relative to the tree. */
 function cFiles(tree: string, dir: string): string[] {
@@ -71,11 +106,15 @@ async function main(): Promise<void> {
       if (built.code === 0) {
         const tried = cli(['try', ko, '--kernel', a.release, '--check', 'true']);
         o = { file, result: tried.code === 0 ? 'proven' : 'try-failed', detail: tried.code === 0 ? (built.stdout.match(/patched {2}\S+/g) ?? []).join(' ').replaceAll('patched  ', '') : why(tried.stderr + tried.stdout) };
-      } else if (/does not compile for this release/.test(built.stderr)) o = { file, result: 'no-compile', detail: 'needs more of the update than this file' };
+      } else if (/does not compile for this release/.test(built.stderr)) {
+        // again with the update's changes to the headers the file includes: the fix as a whole
+        const headers = changedIncludes(a.sourceTree, b.sourceTree, file);
+        o = headers.length ? tryWithHeaders(a.release, a.sourceTree, b.sourceTree, file, headers, work, name) : { file, result: 'no-compile', detail: 'needs more of the update than this file' };
+      }
       else if (built.code === 3) o = { file, result: 'no-change', detail: '' };
       else o = { file, result: built.code === 2 ? 'refused' : 'error', detail: why(built.stderr) };
       outcomes.push(o);
-      console.log(`${o.result.padEnd(10)} ${file}  ${o.detail}`);
+      console.log(`${o.result.padEnd(10)} ${file}${o.headers ? ` + ${o.headers.join(' + ')}` : ''}  ${o.detail}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -83,7 +122,8 @@ async function main(): Promise<void> {
   const count = (r: Outcome['result']): number => outcomes.filter((o) => o.result === r).length;
   console.log(
     `\n${outcomes.length} changed .c files (${a.release} → ${b.release}): ${count('proven')} built and proven in the VM, ${count('try-failed')} built but failed try, ` +
-      `${count('refused')} refused, ${count('no-compile')} do not compile alone, ${count('no-change')} no functional change, ${count('error')} errors`,
+      `${count('refused')} refused, ${count('no-compile')} do not compile (even with the update's changes to the headers they include), ${count('no-change')} no functional change, ${count('error')} errors; ` +
+      `${outcomes.filter((o) => o.headers).length} needed their headers' changes too`,
   );
 }
 
