@@ -90,8 +90,13 @@ export function splitItems(src: string): CItem[] {
       let end = n;
       while (/\\\s*$/.test(lines[end] as string) && end + 1 < lines.length) end++;
       const text = lines.slice(n, end + 1).join('\n');
-      if (pending) pending.parts.push(text);
-      else items.push(directiveItem(text, first, end + 1));
+      // inside braces (a struct's #ifdef'd members) a directive belongs to its item; at depth 0 it
+      // ends what came before (a macro invocation with no `;`, `DEFINE_GUARD(…)`)
+      if (pending && depth > 0) pending.parts.push(text);
+      else {
+        flush(n);
+        items.push(directiveItem(text, first, end + 1));
+      }
       n = end;
       continue;
     }
@@ -164,7 +169,10 @@ function cItem(toks: string[], start: number, end: number): CItem {
     return { kind: 'function', ...(name ? { name } : {}), ...base };
   }
   if (head[0] === 'typedef' || head.includes('(') || head.includes('=') || head.includes('[') || IDENT.test(head[head.length - 2] ?? '')) {
-    const name = head.includes('(') && head[0] !== 'typedef' ? functionName(head) : lastDeclared(toks);
+    // a prototype is named by its declarator; an array or initialised variable by the name before `[` or `=`
+    const paren = head.indexOf('(');
+    const other = head.findIndex((t) => t === '[' || t === '=');
+    const name = paren >= 0 && (other < 0 || paren < other) && head[0] !== 'typedef' ? functionName(head) : lastDeclared(toks);
     return { kind: 'declaration', ...(name ? { name } : {}), ...base };
   }
   return { kind: 'declaration', ...base };
@@ -182,7 +190,6 @@ function functionName(head: readonly string[]): string | undefined {
       depth++;
     } else if (t === ')') depth--;
   }
-  // a function-like macro wrapping the declarator (`DECLARE_X(name)`) is named by the macro
   return name;
 }
 

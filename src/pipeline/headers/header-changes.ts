@@ -37,6 +37,8 @@ function group(items: readonly CItem[]): Map<string, CItem[]> {
 
 /** A macro-named declaration (`DECLARE_PER_CPU(int, x);`) stands for the lower-case names it declares. */
 export function namesOf(it: CItem): string[] {
+  // an enum's constants are names of their own (an anonymous enum has no other)
+  if (it.kind === 'record' && it.tag === 'enum') return [...(it.name ? [it.name] : []), ...members(it).map((m) => m.split(' ')[0] as string)];
   if (it.kind !== 'declaration' || (it.name && !/^[A-Z0-9_]+$/.test(it.name))) return it.name ? [it.name] : [];
   return [...it.identifiers].filter((n) => /[a-z]/.test(n) && !C_WORDS.has(n));
 }

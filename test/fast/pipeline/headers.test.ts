@@ -93,6 +93,13 @@ describe("what a header's change changes", () => {
     expect(change('enum x_mode { X_OFF, X_ON };', 'enum x_mode { X_AUTO, X_OFF, X_ON };').layouts[0]).toMatchObject({ record: 'enum x_mode', member: 'X_AUTO' });
   });
 
+  it("an anonymous enum's changed constants, and an array declared with a computed size, are named", () => {
+    const anon = headerChange('enum { X_A = 1, X_B = 2, };\n', 'enum { X_A = 1, X_B = 4, };\n');
+    expect([...anon.names].sort()).toEqual(['X_A', 'X_B']);
+    expect(anon.layouts).toEqual([]);
+    expect([...headerChange('extern unsigned long x_stack[X_SIZE / sizeof(long)];\n', 'extern unsigned long x_stack[X_SIZE / sizeof(int)];\n').names]).toEqual(['x_stack']);
+  });
+
   it('a changed conditional counts every name the header defines', () => {
     const c = change('#ifndef _X_H', '#if !defined(_X_H)');
     expect(c.conditionals).toBe(true);
