@@ -19,7 +19,7 @@ export interface HeaderChange {
   layouts: LayoutChange[];
   /** The changed names that are macros or typedefs: a record using one may change layout. */
   layoutNames: Set<string>;
-  /** Conditional directives changed: which definitions apply may have changed, so every name the header defines counts. */
+  /** Conditional directives changed: every definition of a block whose opening directive changed counts. */
   conditionals: boolean;
 }
 
@@ -105,6 +105,12 @@ export function headerChange(orig: string, patched: string): HeaderChange {
     const sample = (y[0] ?? x[0]) as CItem;
     if (sample.kind === 'conditional') {
       conditionals = true;
+      // an opening directive (#if, #ifdef, #ifndef, #elif) that is new, gone or different: every
+      // definition of its block may apply or not; an #else or #endif alone comes with one of those
+      if (/^# (if|ifdef|ifndef|elif)\b/.test(sample.text)) {
+        for (const it of x) blockOf(before, it).forEach(add);
+        for (const it of y) blockOf(after, it).forEach(add);
+      }
       continue;
     }
     if (sample.kind === 'record' && x.length && y.length) {
@@ -119,6 +125,30 @@ export function headerChange(orig: string, patched: string): HeaderChange {
     }
     for (const it of [...x, ...y]) add(it);
   }
-  if (conditionals) after.forEach(add);
   return { names, layoutNames, layouts, conditionals };
+}
+
+/** The items from conditional `start` to its #endif (its #elif and #else branches included). */
+export function blockOf(items: readonly CItem[], start: CItem): CItem[] {
+  let at = items.indexOf(start);
+  // an #elif belongs to the block its #if opened: start from there
+  for (let depth = 0; at > 0 && /^# elif\b/.test(start.text); ) {
+    const t = (items[--at] as CItem).text;
+    if (items[at]?.kind !== 'conditional') continue;
+    if (t.startsWith('# endif')) depth++;
+    else if (/^# if/.test(t)) {
+      if (depth === 0) break;
+      depth--;
+    }
+  }
+  const out: CItem[] = [];
+  let depth = 0;
+  for (let k = at; k < items.length; k++) {
+    const it = items[k] as CItem;
+    out.push(it);
+    if (it.kind !== 'conditional') continue;
+    if (/^# if/.test(it.text)) depth++;
+    else if (it.text.startsWith('# endif') && --depth === 0) break;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isRebootlessError, type RebootlessError } from '../../errors/index.js';
 import { runCommand } from '../../util/process.js';
 import { splitItems, type CItem } from './c-items.js';
-import { namesOf, type LayoutChange } from './header-changes.js';
+import { blockOf, namesOf, type LayoutChange } from './header-changes.js';
 
 // Which sources can compile differently when some names' definitions change
 // in headers: every .c file of the tree that mentions one of them, and,
@@ -48,7 +48,7 @@ async function filesMentioning(tree: string, roots: readonly string[], names: re
 }
 
 /** Past this many names the change reaches too much of the kernel to follow (headerReach stops: `complete` false). */
-export const MAX_NAMES = 2000;
+export const MAX_NAMES = 1000;
 
 /**
  * What changed names reach in the tree: `patched` holds the patched text of
@@ -95,10 +95,10 @@ export async function headerReach(
           if (used) layouts.push({ header: f, record: `${it.tag ?? 'struct'} ${it.name ?? '(anonymous)'}`, member: `uses ${used}`, line: it.start });
           continue;
         }
-        // a conditional using a changed name may switch any definition of its header, and an item the
+        // a conditional using a changed name may switch any definition of its block, and an item the
         // splitter cannot name cannot be followed by name: then every definition of the header counts
         const named = namesOf(it);
-        const follow = it.kind === 'conditional' || (!named.length && it.kind !== 'include') ? items : [it];
+        const follow = it.kind === 'conditional' ? blockOf(items, it) : !named.length && it.kind !== 'include' ? items : [it];
         for (const one of follow) {
           for (const n of namesOf(one)) {
             if (names.has(n)) continue;

@@ -100,6 +100,12 @@ describe("what a header's change changes", () => {
     expect([...headerChange('extern unsigned long x_stack[X_SIZE / sizeof(long)];\n', 'extern unsigned long x_stack[X_SIZE / sizeof(int)];\n').names]).toEqual(['x_stack']);
   });
 
+  it('a new conditional block counts the definitions inside it, not the rest of the header', () => {
+    const c = change('#endif\n', '#ifdef CONFIG_X_NEW\nstatic inline int x_new(void) { return 1; }\n#else\n#define x_new() 0\n#endif\n#endif\n');
+    expect(c.conditionals).toBe(true);
+    expect([...c.names]).toEqual(['x_new']);
+  });
+
   it('a changed conditional counts every name the header defines', () => {
     const c = change('#ifndef _X_H', '#if !defined(_X_H)');
     expect(c.conditionals).toBe(true);
