@@ -34,6 +34,7 @@ export async function planHeaders(i: {
   files: readonly PatchedSource[];
 }): Promise<HeaderPlan> {
   const { ws, compiler } = i;
+  const sig = compiler.signal ? { signal: compiler.signal } : {};
   const built = await builtLayout(ws, compiler);
   const roots = searchRoots([...built.vmlinux].map((u) => path.posix.dirname(u)).concat(built.moduleDirs, i.headers.map((h) => path.posix.dirname(h.path))));
   const names = new Set<string>();
@@ -42,7 +43,7 @@ export async function planHeaders(i: {
     const change = headerChange(h.orig, h.patched);
     const layout = change.layouts[0];
     if (layout) {
-      const users = await builtSources(built, compiler, (await headerReach(ws.sourceTree, roots, new Map(), new Set([layout.record.split(' ')[1] as string]), new Set(), compiler.signal)).sources);
+      const users = await builtSources(built, compiler, (await headerReach(ws.sourceTree, roots, new Map(), new Set([layout.record.split(' ')[1] as string]), new Set(), { ...sig, maxRounds: 1 })).sources);
       throw new RebootlessError('LAYOUT_CHANGED', { header: h.path, ...layout, units: users });
     }
     change.names.forEach((n) => names.add(n));
@@ -50,7 +51,7 @@ export async function planHeaders(i: {
   }
   const t0 = Date.now();
   const patched = new Map(i.headers.map((h) => [h.path, h.patched]));
-  const reach = await headerReach(ws.sourceTree, roots, patched, names, layoutNames, compiler.signal);
+  const reach = await headerReach(ws.sourceTree, roots, patched, names, layoutNames, sig);
   const t1 = Date.now();
   const headerPaths = i.headers.map((h) => h.path);
   const layout = reach.layouts[0];

@@ -61,8 +61,9 @@ export async function headerReach(
   patched: ReadonlyMap<string, string>,
   changed: ReadonlySet<string>,
   layoutNames: ReadonlySet<string>,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; maxRounds?: number } = {},
 ): Promise<HeaderReach> {
+  const { signal, maxRounds = Number.POSITIVE_INFINITY } = options;
   roots = roots.filter((r) => existsSync(path.join(tree, r)));
   const names = new Set(changed);
   const layoutRelevant = new Set(layoutNames);
@@ -71,7 +72,7 @@ export async function headerReach(
   const itemsOf = new Map<string, CItem[]>();
   let frontier = [...changed];
   let rounds = 0;
-  while (frontier.length && names.size <= MAX_NAMES) {
+  while (frontier.length && names.size <= MAX_NAMES && rounds < maxRounds) {
     rounds++;
     const hit = new Set(frontier);
     const files = new Set(await filesMentioning(tree, roots, frontier, signal));

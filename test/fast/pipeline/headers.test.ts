@@ -151,6 +151,7 @@ describe("what a header change reaches in a tree", () => {
       const roots = searchRoots(['fs/a', 'fs/a/sub', 'fs']);
       expect(roots).toEqual(['arch/x86/include', 'fs', 'include']);
       const r = await headerReach(tree, roots, new Map(), new Set(['x_ok']), new Set());
+      expect((await headerReach(tree, roots, new Map(), new Set(['x_ok']), new Set(), { maxRounds: 1 })).sources).toEqual(['fs/a/direct.c']);
       expect(r.names.sort()).toEqual(['Y_CHECK', 'x_ok']);
       expect(r.sources).toEqual(['fs/a/direct.c', 'fs/a/uses.c']);
       expect(r.layouts).toEqual([]);
