@@ -1,5 +1,6 @@
-import { SHF_MERGE, SHF_STRINGS, SHT_GROUP, STT_FUNC, STT_OBJECT } from '../../elf/constants.js';
+import { R_X86_64_PC32, R_X86_64_PLT32, SHF_MERGE, SHF_STRINGS, SHT_GROUP, STT_FUNC, STT_OBJECT } from '../../elf/constants.js';
 import type { ElfSymbol } from '../../elf/model.js';
+import type { Reference } from '../references.js';
 import { referenceChanges } from '../compare.js';
 import { isSpecialStatic } from '../names.js';
 import { refusal } from '../refusals.js';
@@ -29,6 +30,16 @@ function refuseInitChanges(state: DiffState): void {
   const judge = (p: ElfSymbol, name: string, section: string, what: string): void => {
     const o = twins.backward.get(p);
     const targets = o ? referenceChanges(o, p, oSide, pSide) : undefined;
+    // an address of code new in the patch (not a call): what init code stored at boot still names the old code,
+    // so the new one would never run (a renamed handler it registered)
+    const stored = (targets ?? []).filter((t) => t.type === STT_FUNC && functions.get(t)?.status === 'new' && state.graph.usersOf(t).some((r) => r.from === p && !isBranch(r)));
+    if (stored.length) {
+      const names = [...new Set(stored.map((t) => t.name))].join(', ');
+      state.refusals.push(
+        refusal('INIT_CHANGED', name, `${what} changed: it now takes the address of ${names}, new in the patch; what it stored when it ran still names the released code, so ${names} would never run (keep the function's name and change it in place)`, { section }),
+      );
+      return;
+    }
     if (targets && targets.length > 0 && targets.every(brought)) {
       const names = [...new Set(targets.map((t) => t.name))].join(', ');
       state.warnings.push(`${name} (${section}) changed only in its references to ${names}, which the patch brings: it has run, and is left as it is`);
@@ -42,6 +53,13 @@ function refuseInitChanges(state: DiffState): void {
   };
   for (const [sym, fd] of functions) if (fd.status === 'changed' && isInit(sym.section)) judge(sym, fd.name, fd.section, `${fd.name} is ${fd.section} code and`);
   for (const [sym, d] of data) if (d.status === 'changed' && isInit(sym.section)) judge(sym, d.name, d.section, `init data ${d.name}`);
+}
+
+/** A call or jump (`e8`/`e9` rel32) to its target, as opposed to its address taken or stored. */
+function isBranch(r: Reference): boolean {
+  const t = r.rela.type;
+  const at = Number(r.rela.offset) - 1;
+  return (t === R_X86_64_PLT32 || t === R_X86_64_PC32) && at >= 0 && (r.section.data[at] === 0xe8 || r.section.data[at] === 0xe9);
 }
 
 export function refuseUnpatchable(state: DiffState): void {

@@ -383,22 +383,26 @@ const CASES: Case[] = [
   },
   {
     name: 'init-incidental',
-    rule: 'init code and data that differ only in references to functions the patch brings are left, with a warning',
+    rule: 'init code that differs only in calls to functions the patch brings is left, with a warning',
     verdict: 'patchable',
     functions: {
       runtime_read: { status: 'changed', include: 'patch' },
       parse_value: 'removed',
       parse_value_checked: { status: 'new', include: 'carry' },
-      handle_event: 'removed',
-      handle_event_checked: { status: 'new', include: 'carry' },
       early_setup: 'changed',
-      register_all: 'same',
     },
-    data: { early_handlers: 'changed' },
     check: (r) => {
       expect(r.warnings).toContainEqual(expect.stringMatching(/^early_setup \(\.init\.text\) changed only in its references to parse_value_checked, which the patch brings/));
-      expect(r.warnings).toContainEqual(expect.stringMatching(/^early_handlers \(\.init\.data\) changed only in its references to handle_event_checked/));
     },
+  },
+  {
+    name: 'init-registers-renamed',
+    rule: 'init data naming a renamed handler is refused: what it registered at boot still names the released handler, the new one would never run',
+    verdict: 'unpatchable',
+    functions: { handle_event: 'removed', handle_event_checked: 'new', register_all: 'same' },
+    data: { early_handlers: 'changed' },
+    refusals: [{ code: 'INIT_CHANGED', symbol: 'early_handlers' }],
+    check: (r) => expect(r.refusals[0]?.reason).toMatch(/takes the address of handle_event_checked, new in the patch; .* would never run/),
   },
   {
     name: 'init-calls-notrace',
