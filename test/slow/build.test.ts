@@ -154,6 +154,7 @@ describe('rebootless build + try on the real kernel', () => {
   it.each([
     ['data-change.patch', 2, /fs_overflowuid: initial value of fs_overflowuid changed \[DATA_CHANGED\]/],
     ['init-change.patch', 2, /proc_cmdline_init is \.init\.text code and changed \(what it does, not only where it refers to\) \[INIT_CHANGED\]/],
+    ['init-registers-renamed.patch', 2, /proc_cmdline_init is \.init\.text code and changed: it now takes the address of cmdline_proc_show_v2, new in the patch; .* would never run \(keep the function.s name and change it in place\) \[INIT_CHANGED\]/],
     ['comment-only.patch', 3, /no functional change/],
   ])('%s is refused with exit %i and no module is written', async (patch, code, message) => {
     const b = await build(fixture(patch), patch.replace(/\W/g, '_'));
