@@ -37,6 +37,13 @@ function group(items: readonly CItem[]): Map<string, CItem[]> {
 
 /** A macro-named declaration (`DECLARE_PER_CPU(int, x);`) stands for the lower-case names it declares. */
 export function namesOf(it: CItem): string[] {
+  // a keyword or basic type is never a definition's name (a declaration the splitter misread)
+  return namesIn(it).filter((n) => !C_WORDS.has(n));
+}
+
+function namesIn(it: CItem): string[] {
+  // a forward declaration (`struct foo;`) changes no code
+  if (it.kind === 'declaration' && /^(struct|union|enum) \w+ ;$/.test(it.text)) return [];
   // an enum's constants are names of their own (an anonymous enum has no other)
   if (it.kind === 'record' && it.tag === 'enum') return [...(it.name ? [it.name] : []), ...members(it).map((m) => m.split(' ')[0] as string)];
   if (it.kind !== 'declaration' || (it.name && !/^[A-Z0-9_]+$/.test(it.name))) return it.name ? [it.name] : [];
@@ -46,7 +53,8 @@ export function namesOf(it: CItem): string[] {
 const C_WORDS = new Set([
   'struct', 'union', 'enum', 'typedef', 'static', 'extern', 'inline', 'const', 'volatile', 'unsigned', 'signed', 'int', 'long', 'short', 'char',
   'void', 'bool', 'float', 'double', 'return', 'if', 'else', 'for', 'while', 'do', 'switch', 'case', 'default', 'break', 'continue', 'sizeof',
-  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'size_t',
+  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'size_t', '_Bool', 'true', 'false', 'NULL', 'auto', 'register', 'restrict',
+  'goto', '__inline', '__inline__', '__always_inline', 'noinline', '__init', '__exit', '__user', '__iomem', '__rcu', '__percpu', '__must_check',
 ]);
 
 /** The members of a record's body: its text between the outer braces split at `;` (`,` for an enum). */

@@ -74,6 +74,10 @@ describe("what a header's change changes", () => {
     expect([...change('DECLARE_PER_CPU(int, x_percpu);', 'DECLARE_PER_CPU(long, x_percpu);').names]).toEqual(['x_percpu']);
   });
 
+  it('a forward declaration added changes nothing', () => {
+    expect([...change('#endif\n', 'struct x_other;\n#endif\n').names]).toEqual([]);
+  });
+
   it('comments and layout alone change nothing', () => {
     const c = change('return s->count; // positive', 'return   s->count;   /* still positive */');
     expect([...c.names]).toEqual([]);
