@@ -2,7 +2,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isRebootlessError, type RebootlessError } from '../../errors/index.js';
 import { runCommand } from '../../util/process.js';
-import { splitItems, type CItem } from './c-items.js';
+import { splitItems, tokens, type CItem } from './c-items.js';
 import { blockOf, namesOf, type LayoutChange } from './header-changes.js';
 
 // Which sources can compile differently when some names' definitions change
@@ -33,6 +33,12 @@ export interface HeaderReach {
 export function searchRoots(dirs: Iterable<string>): string[] {
   const all = [...new Set(['include', 'arch/x86/include', ...dirs])].filter((d) => d && d !== '.').sort();
   return all.filter((d) => !all.some((o) => o !== d && d.startsWith(`${o}/`)));
+}
+
+/** `name` used in a record (a type, a size, a macro call), not only as a member's own name (`wait_queue_head_t wait_event;`). */
+function usedInRecord(it: CItem, name: string): boolean {
+  const toks = tokens(it.text);
+  return toks.some((t, k) => t === name && !(toks[k - 1] === '.' || toks[k - 1] === '->') && !/^[;,[:=)]$/.test(toks[k + 1] ?? ''));
 }
 
 /** Files under the tree's kernel folders that mention any of `names` as a whole word. */
@@ -92,7 +98,7 @@ export async function headerReach(
         const uses = [...it.identifiers].filter((n) => hit.has(n));
         if (!uses.length) continue;
         if (it.kind === 'record') {
-          const used = uses.find((n) => layoutRelevant.has(n));
+          const used = uses.find((n) => layoutRelevant.has(n) && usedInRecord(it, n));
           if (used) layouts.push({ header: f, record: `${it.tag ?? 'struct'} ${it.name ?? '(anonymous)'}`, member: `uses ${used}`, line: it.start });
           continue;
         }

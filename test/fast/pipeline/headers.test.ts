@@ -147,7 +147,7 @@ describe("what a header change reaches in a tree", () => {
         writeFileSync(path.join(tree, f), text);
       };
       put('include/linux/x.h', '#define X_LIMIT 4\nstatic inline int x_ok(int v) { return v < X_LIMIT; }\nstatic inline int x_other(void) { return 0; }\n');
-      put('include/linux/y.h', '#include <linux/x.h>\n#define Y_CHECK(v) x_ok(v)\nstruct y_box { int slots[X_LIMIT]; };\n');
+      put('include/linux/y.h', '#include <linux/x.h>\n#define Y_CHECK(v) x_ok(v)\nstruct y_box { int slots[X_LIMIT]; };\nstruct y_named { int X_LIMIT; };\n');
       put('fs/a/uses.c', 'int f(int v) { return Y_CHECK(v); }\n');
       put('fs/a/direct.c', 'int g(int v) { return x_ok(v); }\n');
       put('fs/a/other.c', 'int h(void) { return x_other(); }\n');
