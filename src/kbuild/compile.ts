@@ -9,7 +9,7 @@ import { runInToolchain, workspaceToolchain, type Toolchain } from '../kernel/to
 import { writeFileAtomic } from '../util/fs.js';
 import { descentDryRun, directoryDryRun, kbuildEnvironment } from './kbuild-env.js';
 import { sha256 } from './object-cache.js';
-import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from './unit-command.js';
+import { commandsOfRecord, dryRunArgs, recordsFromDryRun, replayCommands } from './unit-command.js';
 
 // Compile one translation unit exactly as kbuild does, without make and
 // without writing in the prepared tree: kbuild's recorded command for the
@@ -81,17 +81,18 @@ export async function unitRecords(c: UnitCompiler, objects: readonly string[]): 
   const learnt = new Map<string, string>();
   if (missing.length && c.cacheDir) {
     // the descent alone, with the top Makefile's environment learnt once per release; anything it misses goes the full way
-    const fast = await fastDryRun(c, c.cacheDir, key, missing).catch(() => '');
+    const fast = recordsFromDryRun(await fastDryRun(c, c.cacheDir, key, missing).catch(() => ''));
     for (const object of missing) {
-      const record = recordFromDryRun(fast, object);
+      const record = fast.get(object);
       if (record !== undefined) learnt.set(object, record);
     }
   }
   const rest = missing.filter((o) => !learnt.has(o));
   if (rest.length) {
     const stdout = await fullDryRun(c, rest);
+    const found = recordsFromDryRun(stdout);
     for (const object of rest) {
-      const record = recordFromDryRun(stdout, object);
+      const record = found.get(object);
       if (record === undefined) throw new RebootlessError('KBUILD_COMMAND_UNKNOWN', { object, tree: c.tree, output: stdout.trimEnd().split('\n').slice(-8).join('\n') });
       learnt.set(object, record);
     }
@@ -140,8 +141,9 @@ export async function builtObjects(c: UnitCompiler, dirs: readonly string[], obj
     if (!pending.length) break;
     const run = directoryDryRun(env, dir);
     const { stdout } = await runInToolchain(c.toolchain, 'make', run.args, { cwd: c.tree, env: run.env, ...(c.signal ? { signal: c.signal } : {}) });
+    const found = recordsFromDryRun(stdout);
     for (const object of pending) {
-      const record = recordFromDryRun(stdout, object);
+      const record = found.get(object);
       if (record !== undefined) out.set(object, { record, commands: commandsOfRecord(record, object) });
     }
     pending = pending.filter((o) => !out.has(o));

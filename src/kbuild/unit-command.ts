@@ -14,6 +14,20 @@ import { shellWords } from '../util/shell.js';
 export const dryRunArgs = (objects: readonly string[], kcflags: string): string[] => ['-n', '--no-print-directory', '-o', 'prepare', `KCFLAGS=${kcflags}`, ...objects];
 
 /** The record of `object` in the output of `make -n <object>`, or undefined when make would not compile it. */
+/** Every record a dry run's output would write, by object: one pass over the output, for many objects. */
+export function recordsFromDryRun(output: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    let at = line.indexOf('scripts/basic/fixdep ');
+    while (at >= 0) {
+      const words = shellWords(line.slice(at), 4).map((t) => ('word' in t ? t.word : undefined));
+      if (words.length === 4 && words[2] !== undefined && words[3] !== undefined && !out.has(words[2])) out.set(words[2], words[3]);
+      at = line.indexOf('scripts/basic/fixdep ', at + 1);
+    }
+  }
+  return out;
+}
+
 export function recordFromDryRun(output: string, object: string): string | undefined {
   for (const line of output.split('\n')) {
     let at = line.indexOf('scripts/basic/fixdep ');

@@ -72,7 +72,7 @@ const ATTRIBUTE = /^(__attribute__|__attribute|__printf|__scanf|__acquires|__rel
 export function splitItems(src: string): CItem[] {
   const lines = stripComments(src).split('\n');
   const items: CItem[] = [];
-  let pending: { start: number; parts: string[] } | undefined;
+  let pending: { start: number; parts: string[]; head?: string } | undefined;
   let depth = 0;
   const flush = (end: number): void => {
     if (!pending) return;
@@ -111,12 +111,12 @@ export function splitItems(src: string): CItem[] {
         pending ??= { start: first, parts: [] };
         continue;
       }
+      if (!/\s/.test(c)) pending ??= { start: first, parts: [] };
+      // the text before an item's first brace, kept once: whether a `}` ends a function body is read from it
+      if (c === '{' && depth === 0 && pending && pending.head === undefined) pending.head = [...pending.parts, line.slice(from, k)].join('\n');
       if (c === '{' || c === '(' || c === '[') depth++;
       else if (c === '}' || c === ')' || c === ']') depth = Math.max(0, depth - 1);
-      const ends =
-        (c === ';' && depth === 0) ||
-        (c === '}' && depth === 0 && pending !== undefined && isFunctionHead([...pending.parts, line.slice(from, k + 1)].join('\n')));
-      if (!/\s/.test(c)) pending ??= { start: first, parts: [] };
+      const ends = (c === ';' && depth === 0) || (c === '}' && depth === 0 && pending?.head !== undefined && isFunctionHead(`${pending.head} {`));
       if (ends && pending) {
         pending.parts.push(line.slice(from, k + 1));
         flush(first);

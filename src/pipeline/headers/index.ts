@@ -60,9 +60,11 @@ export async function planHeaders(i: {
   }
   const own = new Set(i.files.map((f) => f.path));
   const candidates = reach.sources.filter((s) => !own.has(s));
-  const compiled = reach.complete ? await builtSources(built, compiler, candidates) : [];
-  if (!reach.complete || compiled.length > MAX_HEADER_UNITS) {
-    throw new RebootlessError('HEADER_CHANGE_TOO_WIDE', { headers: headerPaths, names: reach.names.length, units: compiled.length, limit: MAX_HEADER_UNITS });
+  // vmlinux's units alone can be too many: then no dry run of module folders is needed to say so
+  const inVmlinux = candidates.filter((s) => built.vmlinux.has(s)).length;
+  const compiled = reach.complete && inVmlinux <= MAX_HEADER_UNITS ? await builtSources(built, compiler, candidates) : [];
+  if (!reach.complete || inVmlinux > MAX_HEADER_UNITS || compiled.length > MAX_HEADER_UNITS) {
+    throw new RebootlessError('HEADER_CHANGE_TOO_WIDE', { headers: headerPaths, names: reach.names.length, units: Math.max(compiled.length, inVmlinux), limit: MAX_HEADER_UNITS });
   }
   const units: PatchedSource[] = [];
   for (const s of compiled) {

@@ -85,6 +85,7 @@ export async function headerReach(
     for (const h of patched.keys()) files.add(h);
     const next: string[] = [];
     for (const f of [...files].sort()) {
+      if (names.size > MAX_NAMES) break;
       if (f.endsWith('.c')) {
         sources.add(f);
         continue;
@@ -118,5 +119,5 @@ export async function headerReach(
     }
     frontier = next;
   }
-  return { names: [...names], sources: [...sources].sort(), layouts, rounds, complete: frontier.length === 0 };
+  return { names: [...names], sources: [...sources].sort(), layouts, rounds, complete: frontier.length === 0 && names.size <= MAX_NAMES };
 }

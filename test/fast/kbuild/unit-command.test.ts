@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commandsOfRecord, dryRunArgs, recordFromDryRun, replayCommands } from '../../../src/kbuild/unit-command.js';
+import { commandsOfRecord, dryRunArgs, recordFromDryRun, recordsFromDryRun, replayCommands } from '../../../src/kbuild/unit-command.js';
 import { isRebootlessError } from '../../../src/errors/index.js';
 import { descentDryRun } from '../../../src/kbuild/kbuild-env.js';
 
@@ -19,6 +19,10 @@ describe("kbuild's record of a unit, from a dry run", () => {
     expect(r).toContain(`-DKBUILD_MODNAME='"proc"'`);
     expect(r?.trimEnd().endsWith('--uaccess   fs/proc/version.o')).toBe(true);
     expect(recordFromDryRun(DRY, 'fs/proc/cmdline.o')).toBeUndefined();
+    // the same records read in one pass, for many objects
+    const all = recordsFromDryRun(DRY);
+    expect(all.get('fs/proc/version.o')).toBe(r);
+    expect(all.has('fs/proc/cmdline.o')).toBe(false);
   });
 
   it('splits the record into the compile and objtool, each an argv', () => {
