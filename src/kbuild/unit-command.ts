@@ -13,8 +13,7 @@ import { shellWords } from '../util/shell.js';
 /** Arguments of the dry run of `objects` (after `-C tree` and the kbuild variables). */
 export const dryRunArgs = (objects: readonly string[], kcflags: string): string[] => ['-n', '--no-print-directory', '-o', 'prepare', `KCFLAGS=${kcflags}`, ...objects];
 
-/** The record of `object` in the output of `make -n <object>`, or undefined when make would not compile it. */
-/** Every record a dry run's output would write, by object: one pass over the output, for many objects. */
+/** Every record a dry run's output would write, by object (the first one): one pass over the output, for many objects. */
 export function recordsFromDryRun(output: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of output.split('\n')) {
@@ -28,16 +27,9 @@ export function recordsFromDryRun(output: string): Map<string, string> {
   return out;
 }
 
+/** The record of `object` in the output of `make -n <object>`, or undefined when make would not compile it. */
 export function recordFromDryRun(output: string, object: string): string | undefined {
-  for (const line of output.split('\n')) {
-    let at = line.indexOf('scripts/basic/fixdep ');
-    while (at >= 0) {
-      const words = shellWords(line.slice(at), 4).map((t) => ('word' in t ? t.word : undefined));
-      if (words.length === 4 && words[2] === object && words[3] !== undefined) return words[3];
-      at = line.indexOf('scripts/basic/fixdep ', at + 1);
-    }
-  }
-  return undefined;
+  return recordsFromDryRun(output).get(object);
 }
 
 /** A record split into the commands it runs in order (`;` between them), each an argv. */
