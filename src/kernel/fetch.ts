@@ -246,10 +246,10 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
         const changed = configDifferences(await fsp.readFile(L.config, 'utf8'), await fsp.readFile(path.join(L.sourceTree, '.config'), 'utf8'));
         // a different .config compiles different code (and struct layouts): never build with one
         if (changed.length) throw new RebootlessError('PREPARE_CONFIG_MISMATCH', { release: cand.release, options: changed });
-        // prepare plus what an external module build needs: host programs (modpost, objtool, resolve_btfids,
-        // which kbuild runs on a module beside a vmlinux: a tree given to `kernel add` has one) and the module
-        // linker script
-        await make([`-j${jobs}`, 'modules_prepare']);
+        // prepare plus what an external module build needs: host programs (modpost, objtool) and the module
+        // linker script. Not resolve_btfids (10 s here): kbuild runs it on a module only beside a vmlinux in the
+        // tree, which a prepared source tree never has (a tree given to `kernel add` was built, and has both)
+        await make([`-j${jobs}`, '-o', 'tools/bpf/resolve_btfids', 'modules_prepare']);
         await fsp.copyFile(L.moduleSymvers, path.join(L.sourceTree, 'Module.symvers'));
       },
     },

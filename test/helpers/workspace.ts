@@ -1,5 +1,9 @@
-import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { readConfigValue } from '../../src/kernel/config.js';
+import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
+import { runInToolchain, workspaceToolchain } from '../../src/kernel/toolchain.js';
 import { fetchRelease } from '../../src/kernel/fetch.js';
 import { listFetchableReleases } from '../../src/kernel/fetchable.js';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
@@ -42,4 +46,11 @@ export async function copyPreparedTree(ws: KernelWorkspace, dest: string): Promi
   symlinkSync(ws.systemMap, path.join(dest, 'System.map'));
   unlinkSync(path.join(dest, 'include/config/kernel.release'));
   writeFileSync(path.join(dest, 'include/config/kernel.release'), `${ws.release}\n`);
+  // A built tree has resolve_btfids, which kbuild runs on a module beside a vmlinux (BTF);
+  // a prepared tree has no vmlinux and skips it. Its build only adds files (the workspace stays untouched).
+  const btf = (await readConfigValue(ws.config, 'CONFIG_DEBUG_INFO_BTF_MODULES')) === 'y';
+  if (btf && !existsSync(path.join(dest, 'tools/bpf/resolve_btfids/resolve_btfids'))) {
+    const make = ['-C', dest, ...kbuildVariables({ cc: ws.cc, release: ws.release }), `-j${os.cpus().length}`, 'tools/bpf/resolve_btfids'];
+    await runInToolchain(workspaceToolchain(ws), 'make', make, { cwd: dest });
+  }
 }
