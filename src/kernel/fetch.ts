@@ -224,7 +224,8 @@ function fetchStages(dir: string, cand: ReleaseCandidate, pkgs: PackageInfo[], j
           [
             { file: 'dpkg-deb', args: ['--fsys-tarfile', deb(source)], sigpipeOk: true },
             { file: 'tar', args: ['-x', '-O', '--occurrence=1', `./usr/src/linux-source-${cand.series}.tar.xz`], sigpipeOk: false },
-            { file: 'tar', args: ['-x', '-J', '-C', ctx.out] },
+            // the tarball is xz in many blocks: decompressed on every processor (xz ≥ 5.4; older ones use one)
+            { file: 'tar', args: ['-x', '-I', 'xz -T0', '-C', ctx.out] },
           ],
           { onBytes: (n) => ctx.progress.bytes(n, source.installedSize), ...(ctx.signal ? { signal: ctx.signal } : {}) },
         ),
