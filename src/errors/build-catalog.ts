@@ -23,6 +23,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.file}: ${d.path}: changes to ${d.kind} are not supported yet`,
     hint: () => 'only C sources (.c) and headers can be live patched from a diff; leave this file out of the patch',
   },
+  PATCH_OTHER_ARCH: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.file}: ${d.path}: ${d.arch} code, which an x86_64 kernel never builds (the release's source tree leaves it out)`,
+    hint: () => "drop that file's part of the diff: a fix for several architectures is built from its x86 and common parts",
+  },
   LAYOUT_CHANGED: {
     exitCode: EXIT.unpatchable,
     message: (d) =>

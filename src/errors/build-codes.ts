@@ -4,6 +4,7 @@ export interface BuildErrorData {
   PATCH_MALFORMED: { file: string; line: number; detail: string };
   PATCH_PATH_OUTSIDE: { file: string; path: string };
   PATCH_UNSUPPORTED_FILE: { file: string; path: string; kind: string };
+  PATCH_OTHER_ARCH: { file: string; path: string; arch: string };
   LAYOUT_CHANGED: { header: string; record: string; member: string; line: number; units: string[] };
   HEADER_CHANGE_TOO_WIDE: { headers: string[]; names: number; units: number; limit: number };
   PATCH_DOES_NOT_APPLY: { file: string; path: string; hunk: number; line: number; detail: string };

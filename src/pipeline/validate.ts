@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
+import { otherArchitecture } from '../kernel/source-subset.js';
 import { applyFilePatch, checkSupported, parseSourcePatch, type FilePatch } from './source-patch.js';
 import type { PatchedSource } from './types.js';
 
@@ -35,6 +36,9 @@ export function readPatch(file: string): Promise<string> {
 
 function readSource(sourceTree: string, rel: string, patchFile: string): Promise<string> {
   return fsp.readFile(path.join(sourceTree, rel), 'utf8').catch(() => {
+    // kernel fetch does not unpack other architectures' code (kernel/source-subset.ts)
+    const arch = otherArchitecture(rel);
+    if (arch) throw new RebootlessError('PATCH_OTHER_ARCH', { file: patchFile, path: rel, arch });
     throw new RebootlessError('PATCH_DOES_NOT_APPLY', { file: patchFile, path: rel, hunk: 1, line: 1, detail: 'no such file in the release source' });
   });
 }
