@@ -41,7 +41,7 @@ interface Edit {
 
 const EDITS: Edit[] = [
   { source: 'fs/proc/version.c', from: 'seq_printf(m, linux_proc_banner,', to: 'seq_puts(m, "");\n\tseq_printf(m, linux_proc_banner,', other: 'seq_puts(m, " ");\n\tseq_printf(m, linux_proc_banner,' },
-  { source: 'fs/namei.c', from: 'return -EINVAL;\n}\nEXPORT_SYMBOL(vfs_readlink);', to: 'return -ENOLINK;\n}\nEXPORT_SYMBOL(vfs_readlink);', other: 'return -ENOENT;\n}\nEXPORT_SYMBOL(vfs_readlink);' },
+  { source: 'fs/namei.c', from: 'if (!d_is_symlink(dentry))\n\t\t\treturn -EINVAL;', to: 'if (!d_is_symlink(dentry))\n\t\t\treturn -ENOLINK;', other: 'if (!d_is_symlink(dentry))\n\t\t\treturn -ENOENT;' },
   { source: 'mm/memory.c', from: 'BUG: Bad page map in process', to: 'BUG: bad page map in process', other: 'BUG: bad page mapping in process' },
   { source: 'net/ipv4/tcp.c', from: 'Application bug, race in MSG_PEEK', to: 'application bug, race in MSG_PEEK', other: 'application bug: race in MSG_PEEK' },
 ];
