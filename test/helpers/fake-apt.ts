@@ -1,5 +1,5 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { tempDir } from './tmp.js';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 // A directory of stand-ins for apt-cache and apt-get that answer from the
@@ -10,7 +10,7 @@ import path from 'node:path';
 // logged to DIR/calls.log as `APT_CONFIG argv…`.
 
 export function fakeAptDir(aptGetScript: string, update = 'exit 0'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-fakeapt-'));
+  const dir = tempDir('rb-fakeapt-');
   const fixtures = path.resolve('test/fixtures/apt');
   const log = path.join(dir, 'calls.log');
   writeFileSync(

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
@@ -9,7 +9,7 @@ const saved = { ...process.env };
 let cache: string;
 
 beforeEach(() => {
-  cache = mkdtempSync(path.join(os.tmpdir(), 'rb-cli-'));
+  cache = tempDir('rb-cli-');
   process.env.REBOOTLESS_CACHE = cache;
 });
 afterEach(() => {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../../helpers/tmp.js';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { loadWorkspace } from '../../../src/kernel/workspace.js';
 
 // A fake in-tree build: the files `kernel add` needs, empty.
 function buildDir(skip: string[] = []): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-add-'));
+  const dir = tempDir('rb-add-');
   mkdirSync(path.join(dir, 'include/config'), { recursive: true });
   mkdirSync(path.join(dir, 'arch/x86/boot'), { recursive: true });
   const files: Record<string, string> = {
@@ -26,7 +27,7 @@ function buildDir(skip: string[] = []): string {
 
 describe('kernel add', () => {
   it('registers an in-tree build under a name: its release, compiler and files, linked not copied', async () => {
-    const cache = mkdtempSync(path.join(os.tmpdir(), 'rb-add-cache-'));
+    const cache = tempDir('rb-add-cache-');
     const dir = buildDir();
     const ws = await addKernel({ cacheRoot: cache, name: 'mine', buildDir: dir });
     expect(ws).toMatchObject({ release: '6.18.0-rc1-mine+', cc: 'gcc-12', flavor: 'custom' });
@@ -38,7 +39,7 @@ describe('kernel add', () => {
   });
 
   it("records the build directory's content manifest, which verify checks it against", async () => {
-    const cache = mkdtempSync(path.join(os.tmpdir(), 'rb-add-cache-'));
+    const cache = tempDir('rb-add-cache-');
     const dir = buildDir();
     await addKernel({ cacheRoot: cache, name: 'mine', buildDir: dir });
     const ws = await loadWorkspace(cache, 'mine');
@@ -50,7 +51,7 @@ describe('kernel add', () => {
   });
 
   it('registers again a kernel added by an older rebootless (no content manifest), never a fetched release', async () => {
-    const cache = mkdtempSync(path.join(os.tmpdir(), 'rb-add-cache-'));
+    const cache = tempDir('rb-add-cache-');
     const dir = buildDir();
     const old = path.join(cache, 'kernels/mine');
     mkdirSync(old, { recursive: true });
@@ -65,7 +66,7 @@ describe('kernel add', () => {
   });
 
   it('names what an unfinished build lacks, and refuses bad names and out-of-tree builds', async () => {
-    const cache = mkdtempSync(path.join(os.tmpdir(), 'rb-add-cache-'));
+    const cache = tempDir('rb-add-cache-');
     await expect(addKernel({ cacheRoot: cache, name: 'x', buildDir: buildDir(['vmlinux', 'Module.symvers']) })).rejects.toMatchObject({
       code: 'KERNEL_ADD_INCOMPLETE',
       data: { missing: ['vmlinux', 'Module.symvers'] },

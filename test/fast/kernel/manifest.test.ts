@@ -1,5 +1,5 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RebootlessError } from '../../../src/errors/index.js';
@@ -53,7 +53,7 @@ describe('manifest', () => {
   });
 
   it('reads back what it wrote only when every path exists', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-manifest-'));
+    const dir = tempDir('rb-manifest-');
     const ws = sample(dir);
     await writeManifest(ws, dir);
     await expect(readManifest(dir)).rejects.toSatisfy((e) => e instanceof RebootlessError && e.code === 'MANIFEST_INVALID');
@@ -64,7 +64,7 @@ describe('manifest', () => {
   });
 
   it('tells a workspace of an older schema (to be fetched again) from a current or missing one', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-manifest-'));
+    const dir = tempDir('rb-manifest-');
     expect(await isOutdatedWorkspace(dir)).toBe(false);
     writeFileSync(path.join(dir, 'manifest.json'), '{"schema":1,"release":"r"}');
     expect(await isOutdatedWorkspace(dir)).toBe(true);

@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RebootlessError } from '../../../src/errors/index.js';
@@ -45,7 +45,7 @@ describe('modules.dep', () => {
   });
 
   it("finds a module's file, and says when the release has no modules.dep instead of knowing no modules", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-moddep-'));
+    const dir = tempDir('rb-moddep-');
     await expect(readModulesDep(dir)).rejects.toMatchObject({ code: 'MODULES_DEP_UNREADABLE', message: expect.stringContaining(`${dir}/modules.dep: it does not exist`) });
     await expect(findModuleFile(dir, 'binfmt_misc')).rejects.toMatchObject({ code: 'MODULES_DEP_UNREADABLE' });
     writeFileSync(path.join(dir, 'modules.dep'), MODULES_DEP);

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tempDir } from '../../helpers/tmp.js';
+import { writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, isStale, parseLockHolder } from '../../../src/util/lock.js';
 
-const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'rb-lock-'));
+const tmp = (): string => tempDir('rb-lock-');
 
 describe('lock', () => {
   it('takes over a stale lock left by a dead process', async () => {

@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RebootlessError } from '../../../src/errors/index.js';
 import { silentProgress } from '../../../src/util/progress.js';
 import { markerPath, runStages, type Stage } from '../../../src/util/stages.js';
 
-const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'rb-stages-'));
+const tmp = (): string => tempDir('rb-stages-');
 
 function writer(name: string, log: string[], fail?: () => Error | undefined): Stage {
   return {

@@ -1,5 +1,5 @@
-import { chmodSync, mkdtempSync, symlinkSync } from 'node:fs';
-import os from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpioHeader } from '../../../src/vm/cpio.js';
@@ -65,7 +65,7 @@ describe('vm pieces', () => {
   });
 
   it('asks for doctor --install when QEMU is missing', async () => {
-    const bin = mkdtempSync(path.join(os.tmpdir(), 'rb-noqemu-'));
+    const bin = tempDir('rb-noqemu-');
     symlinkSync('/bin/sh', path.join(bin, 'sh'));
     chmodSync(bin, 0o755);
     const saved = process.env.PATH;
