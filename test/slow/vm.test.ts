@@ -1,6 +1,7 @@
+import { tempDir } from '../helpers/tmp.js';
 import { execFileSync } from 'node:child_process';
 import { kbuildVariables } from '../../src/kernel/kbuild-vars.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +62,7 @@ describe('vm run (CLI)', () => {
 
   it('fails a run whose kernel warned even though the command succeeded, unless --allow-warn', async () => {
     // an out-of-tree module, built against the release's prepared tree, that warns when loaded
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-warn-'));
+    const dir = tempDir('rb-warn-');
     writeFileSync(path.join(dir, 'warnme.c'), '#include <linux/module.h>\nstatic int __init warnme_init(void) { WARN_ON(1); return 0; }\nmodule_init(warnme_init);\nMODULE_LICENSE("GPL");\n');
     writeFileSync(path.join(dir, 'Kbuild'), 'obj-m := warnme.o\n');
     execFileSync('make', ['-C', ws.sourceTree, `M=${dir}`, ...kbuildVariables(ws), 'modules'], { stdio: 'pipe' });
@@ -125,7 +126,7 @@ describe('vm run (CLI)', () => {
   });
 
   it('copies --file into the guest and refuses two files on one guest path', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-vmfile-'));
+    const dir = tempDir('rb-vmfile-');
     writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');
     writeFileSync(path.join(dir, 'b.txt'), 'beta\n');
     const r = await runCliProcess(['vm', 'run', '--file', `${dir}/a.txt`, '--file', `${dir}/b.txt:/etc/b`, '--', 'cat /root/a.txt /etc/b'], env());
@@ -161,7 +162,7 @@ describe('vm library API', () => {
       // `vm run -- sh -c 'exit 7'` and `vm run -- echo "it's"`: several words are an argv, run exactly
       expect((await vm.run(commandOfWords(['sh', '-c', 'exit 7']))).exitCode).toBe(7);
       expect((await vm.run(commandOfWords(['echo', "it's"]))).output).toBe("it's\n");
-      const host = path.join(mkdtempSync(path.join(os.tmpdir(), 'rb-copy-')), 'blob');
+      const host = path.join(tempDir('rb-copy-'), 'blob');
       const blob = Buffer.alloc(300_000);
       for (let i = 0; i < blob.length; i++) blob[i] = (i * 7919) & 0xff;
       writeFileSync(host, blob);
@@ -203,7 +204,7 @@ describe('vm library API', () => {
 
 describe('initramfs', () => {
   it('writes archives that cpio lists back', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rb-cpio-'));
+    const dir = tempDir('rb-cpio-');
     const src = path.join(dir, 'src.txt');
     writeFileSync(src, 'hello');
     const out = path.join(dir, 'x.cpio');
