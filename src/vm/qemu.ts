@@ -101,7 +101,12 @@ export function qemuArgs(o: QemuOptions): string[] {
     'none',
     '-no-reboot',
     '-machine',
-    `pc,accel=${o.kvm ? 'kvm' : 'tcg'}`,
+    'pc',
+    '-accel',
+    // One host thread runs all vCPUs in turn: the guest is still SMP, but QEMU 7.2's multi-threaded TCG
+    // lets a vCPU run code another vCPU has just rewritten (text_poke's int3 seen after it was removed:
+    // an oops in a livepatch transition once in a few dozen runs).
+    o.kvm ? 'kvm' : 'tcg,thread=single',
     // Under TCG, QEMU 7.2's cmpxchg16b corrupts EFLAGS (a stray trap flag): 6.12's SLUB uses it on
     // every allocation and dies at boot. Without cx16 the kernel takes its locked fallback.
     ...(o.kvm ? ['-cpu', 'host'] : ['-cpu', TCG_CPU]),

@@ -91,9 +91,11 @@ async function tryOnce(o: TryOptions): Promise<{ report: TryReport; troubleBefor
     return s;
   };
   record({ name: 'boot', ok: true, ms: Date.now() - t0, output: '' });
-  // the CLI starts slowly under emulation: its own bound comes on top of the transition's
+  // apply's own bounds, at worst: waiting for another transition and loading (limit), the transition (limit),
+  // its reversal (limit), the unload (30 s); the CLI starts slowly under emulation. A stalled transition
+  // must end as apply's report of its blockers, not as a killed VM.
   const run = async (name: TryStep['name'], cmd: string): Promise<TryStep> => {
-    const r = await vm.run(cmd, { timeoutMs: (limit + 120) * 1000 });
+    const r = await vm.run(cmd, { timeoutMs: (3 * limit + 30 + 120) * 1000 });
     return record({ name, ok: r.exitCode === 0, ms: r.ms, output: r.output });
   };
   const guestKo = `/root/${path.basename(o.module)}`;

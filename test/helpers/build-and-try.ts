@@ -48,5 +48,7 @@ export interface Tried {
 export async function tryModule(release: string, ko: string, check: string, extra: string[] = []): Promise<Tried> {
   const r = await runCliProcess(['try', ko, '--kernel', release, '--check', check, '--json', ...extra], env());
   const report = JSON.parse(r.stdout) as TryJson;
+  // an error before the report (a VM that did not boot or was killed): say what it was, console lines included
+  if (!Array.isArray(report.steps)) throw new Error(`try exited ${r.code} without a report:\n${r.stdout}\n${r.stderr}`);
   return { code: r.code, report, step: (n) => report.steps.find((s) => s.name === n)?.output.trim() ?? '' };
 }
