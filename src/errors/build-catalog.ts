@@ -90,6 +90,11 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.object}: registers a ${d.kind} callback for ${d.target}, which another file of the patch registers too; the livepatch core calls one of each kind per target`,
     hint: () => 'register one function for the target and call the others from it',
   },
+  BUILD_NEW_GLOBAL_TWICE: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.symbol} is a new global of both ${d.objects.join(' and ')}: the patch module could not tell which one a reference means (the kernel would not link it either)`,
+    hint: () => 'define it in one file and declare it extern (in a header) in the others',
+  },
   BUILD_STATE_CONFLICT: {
     exitCode: EXIT.unpatchable,
     message: (d) => `${d.object}: declares state ${d.id}, which the patch declares at versions ${d.versions}; a patch has one version of each state`,

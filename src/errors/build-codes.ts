@@ -16,6 +16,7 @@ export interface BuildErrorData {
   BUILD_REFERENCE_UNRESOLVED: { object: string; from: string; target: string; why: string };
   BUILD_STATIC_BRANCH: { object: string; key: string; owner: string };
   BUILD_CALLBACK_TWICE: { object: string; kind: string; target: string };
+  BUILD_NEW_GLOBAL_TWICE: { symbol: string; objects: string[] };
   BUILD_STATE_CONFLICT: { object: string; id: string; versions: string };
   BUILD_MODULE_CHECK: { module: string; problem: string };
   BUILD_TARGET_MODULE_MISSING: { module: string; release: string; modulesDir: string };

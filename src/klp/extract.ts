@@ -33,6 +33,12 @@ export interface ExtractOptions {
   placeholderBase?: string;
   /** The object as messages name it (`kernel/exit.o`); default: the file's path. */
   objectName?: string;
+  /**
+   * Globals new in the patch that its objects share (a new file's functions, a new helper one changed file
+   * adds and another calls): defined here, they are global under their own name; used here, the module's
+   * link resolves them to the patch object that defines them, never to the running kernel.
+   */
+  patchGlobals?: ReadonlySet<string>;
 }
 
 export interface Placeholder {
@@ -92,6 +98,7 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
   };
 
   const external = (sym: ElfSymbol, from: string): ElfSymbol => {
+    if (!sym.section && sym.bind !== STB_LOCAL && o.patchGlobals?.has(sym.name)) return shared(sym.name);
     const element = sym.section ? elementsByName.get(sym.name) : undefined;
     // defined here but not in the original: the running kernel has no such symbol, whatever its name
     if (element && element.status === 'new') throw new RebootlessError('BUILD_REFERENCE_UNRESOLVED', { object: objectName, from, target: sym.name, why: 'it is new in the patched object but not carried into the patch' });
@@ -103,6 +110,14 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     if (ref.kind === 'klp') placeholders.set(name, { placeholder: name, object: ref.object, name: ref.name, sympos: ref.sympos });
     const s = addSymbol(out, { name, bind: STB_GLOBAL, type: STT_NOTYPE });
     externals.set(key, s);
+    return s;
+  };
+
+  /** A global another patch object defines: an undefined symbol of its name, resolved by the module's link. */
+  const shared = (name: string): ElfSymbol => {
+    const key = `patch:${name}`;
+    let s = externals.get(key);
+    if (!s) externals.set(key, (s = addSymbol(out, { name, bind: STB_GLOBAL, type: STT_NOTYPE })));
     return s;
   };
 
@@ -157,10 +172,11 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     const sec = copySection(t.section as ElfSection);
     const fd = included.get(t.name);
     // livepatch.c names what it redirects to and the callbacks: those are global
-    const global = fd?.include === 'patch' || callbackFunctions.has(t.name);
-    let name = global ? newCodeSymbol(t.name) : t.name;
+    const sharedNew = fd?.status === 'new' && !fd.local && o.patchGlobals?.has(t.name) === true;
+    const global = sharedNew || fd?.include === 'patch' || callbackFunctions.has(t.name);
+    let name = global && !sharedNew ? newCodeSymbol(t.name) : t.name;
     // two names that differ only in characters C does not allow (`f.part.0`, `f_part_0`) stay apart
-    if (global) for (let n = 1; newSymbolNames.has(name); n++) name = `${newCodeSymbol(t.name)}_${n}`;
+    if (global && !sharedNew) for (let n = 1; newSymbolNames.has(name); n++) name = `${newCodeSymbol(t.name)}_${n}`;
     if (global) newSymbolNames.add(name);
     const s = addSymbol(out, {
       name,
@@ -181,6 +197,11 @@ export function extractPatchObject(patched: ElfFile, diff: DiffResult, o: Extrac
     if (!sym) continue;
     const ns = functionSymbol(sym);
     if (fd.include === 'patch') functions.push({ oldName: fd.twin ?? fd.name, newSymbol: ns.name, local: fd.local });
+  }
+  // new global data other patch objects use: our copy, under its own name
+  for (const d of diff.data) {
+    const sym = d.status === 'new' && o.patchGlobals?.has(d.name) ? symtabSymbols.find((s) => s.name === d.name && s.type === STT_OBJECT && s.section && s.bind !== STB_LOCAL) : undefined;
+    if (sym) addSymbol(out, { name: sym.name, value: sym.value, size: sym.size, bind: STB_GLOBAL, type: STT_OBJECT, section: copySection(sym.section as ElfSection) });
   }
   const callbacks = diff.callbacks.flatMap((c) => {
     const sym = symtabSymbols.find((s) => s.name === c.function && s.type === STT_FUNC && s.section);

@@ -1,3 +1,4 @@
+import { STB_LOCAL } from '../elf/constants.js';
 import { findSymtab } from '../elf/edit.js';
 import { serializeElf } from '../elf/serialize.js';
 import { RebootlessError } from '../errors/index.js';
@@ -15,6 +16,7 @@ import type { CheckedObject, GeneratedPatch, KernelFacts } from './types.js';
 export function generate(changed: readonly CheckedObject[], kernel: KernelFacts): GeneratedPatch {
   const g: GeneratedPatch = { objects: [], placeholders: [], patchObjects: [], namespaces: [], states: [], built: [], warnings: [] };
   const namespaces = new Set<string>();
+  const patchGlobals = newGlobals(changed);
   for (const [n, c] of changed.entries()) {
     const module = c.owner.kind === 'module' ? c.owner.name : null;
     const moduleSymbols = c.targetFile ? (findSymtab(c.targetFile)?.symbols ?? []) : undefined;
@@ -27,7 +29,7 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
       ...(moduleSymbols ? { moduleSymbols } : {}),
       ...(c.runPre ? { bound: c.runPre.bound } : {}),
     });
-    const po = extractPatchObject(c.patched, c.diff, { resolve, origSections: new Set(c.orig.sections.map((s) => s.name)), placeholderBase: `${n}_`, objectName: c.object });
+    const po = extractPatchObject(c.patched, c.diff, { resolve, origSections: new Set(c.orig.sections.map((s) => s.name)), placeholderBase: `${n}_`, objectName: c.object, patchGlobals });
     g.warnings.push(...po.warnings, ...c.diff.warnings);
     g.placeholders.push(...po.placeholders);
     for (const s of findSymtab(po.file)?.symbols ?? []) {
@@ -51,6 +53,24 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
   }
   g.namespaces = [...namespaces];
   return g;
+}
+
+/**
+ * The globals the patch's objects define that the release does not have (new functions and data, a new file's
+ * all): one patch object may use another's. A name defined twice would not link in the kernel either.
+ */
+function newGlobals(changed: readonly CheckedObject[]): Set<string> {
+  const owner = new Map<string, string>();
+  for (const c of changed) {
+    const globals = new Set((findSymtab(c.patched)?.symbols ?? []).filter((s) => s.section && s.bind !== STB_LOCAL).map((s) => s.name));
+    const names = [...c.diff.functions.filter((f) => f.status === 'new' && f.include), ...c.diff.data.filter((d) => d.status === 'new')].map((e) => e.name).filter((n) => globals.has(n));
+    for (const name of names) {
+      const other = owner.get(name);
+      if (other) throw new RebootlessError('BUILD_NEW_GLOBAL_TWICE', { symbol: name, objects: [other, c.object] });
+      owner.set(name, c.object);
+    }
+  }
+  return new Set(owner.keys());
 }
 
 /** The callbacks an object registers, on its target's klp_object: one of each kind per target. */
