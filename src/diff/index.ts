@@ -69,7 +69,7 @@ function collect(state: DiffState): DiffResult {
     if (groups.length) specialEntries[fd.name] = groups;
   }
   for (const fd of fnList) if (fd.status === 'removed') warnings.push(`${fd.name} was removed; the running kernel keeps its copy`);
-  const patches = fnList.some((f) => f.include === 'patch');
+  const patches = fnList.some((f) => f.include === 'patch') || (state.options.created === true && fnList.some((f) => f.include === 'carry'));
   const verdict = refusals.length ? 'unpatchable' : patches ? 'patchable' : 'no-change';
   if (verdict === 'no-change' && fnList.some((f) => f.status === 'new')) warnings.push('new functions but no changed function calls them: nothing to patch');
   return {

@@ -116,4 +116,6 @@ export interface DiffResult {
 export interface DiffOptions {
   /** The object is part of a module (static keys and calls keyed in it cannot be patched). */
   module?: boolean;
+  /** The object is a new file's: its new functions are the change (reached from other objects' patched functions). */
+  created?: boolean;
 }

@@ -28,6 +28,28 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `${d.file}: ${d.path}: ${d.arch} code, which an x86_64 kernel never builds (the release's source tree leaves it out)`,
     hint: () => "drop that file's part of the diff: a fix for several architectures is built from its x86 and common parts",
   },
+  PATCH_MAKEFILE_CHANGE: {
+    exitCode: EXIT.error,
+    message: (d) =>
+      `${d.file}: ${d.path}: the diff changes more of the Makefile than adding ${d.objects.length ? `the new files' objects (${d.objects.join(', ')})` : 'the objects of new .c files'}; ` +
+      'a live patch cannot change how the kernel was built',
+    hint: () => 'keep only the lines (or words) that add the new .c files\' objects to an existing list such as obj-y or a module\'s <name>-y',
+  },
+  PATCH_NEW_FILE_UNWIRED: {
+    exitCode: EXIT.error,
+    message: (d) => `${d.file}: ${d.path} is a new file, but the diff adds its object to no Makefile: kbuild would not build it`,
+    hint: () => "add its object to its directory's Makefile in the same diff (obj-y += name.o, or the <module>-y list of the module it belongs to)",
+  },
+  PATCH_NEW_FILE_LIST: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.file}: ${d.makefile} adds the new ${d.path} to ${d.list}: ${d.why}`,
+    hint: () => 'add it to obj-y for vmlinux, or to the object list of a module the release already builds',
+  },
+  PATCH_NEW_FILE_NOT_BUILT: {
+    exitCode: EXIT.unpatchable,
+    message: (d) => `${d.path} joins ${d.list} in ${d.makefile}, but the release builds no object of that list there: there is no kbuild command to take its flags from (or the list is not built)`,
+    hint: () => 'add the new file to a list the release builds (one with other objects of the same directory)',
+  },
   LAYOUT_CHANGED: {
     exitCode: EXIT.unpatchable,
     message: (d) =>

@@ -5,6 +5,10 @@ export interface BuildErrorData {
   PATCH_PATH_OUTSIDE: { file: string; path: string };
   PATCH_UNSUPPORTED_FILE: { file: string; path: string; kind: string };
   PATCH_OTHER_ARCH: { file: string; path: string; arch: string };
+  PATCH_MAKEFILE_CHANGE: { file: string; path: string; objects: string[] };
+  PATCH_NEW_FILE_UNWIRED: { file: string; path: string };
+  PATCH_NEW_FILE_LIST: { file: string; path: string; makefile: string; list: string; why: string };
+  PATCH_NEW_FILE_NOT_BUILT: { path: string; list: string; makefile: string };
   LAYOUT_CHANGED: { header: string; record: string; member: string; line: number; units: string[] };
   HEADER_CHANGE_TOO_WIDE: { headers: string[]; names: number; units: number; limit: number };
   PATCH_DOES_NOT_APPLY: { file: string; path: string; hunk: number; line: number; detail: string };

@@ -230,11 +230,19 @@ async function writeHeaderOverlay(tree: string, overlayRoot: string, headers: re
 /** The package's include/ (linux/rebootless.h): two folders up from src/kbuild, dist/kbuild and dist/bin alike. */
 export const AUTHOR_INCLUDE = fileURLToPath(new URL('../../include', import.meta.url));
 
+/** The copies made or under way, by folder: units compiled at once into one folder share one. */
+const authorCopies = new Map<string, Promise<string>>();
+
 /** The author API's headers copied under `dir`/include; that folder. */
-async function copyAuthorHeaders(dir: string): Promise<string> {
+function copyAuthorHeaders(dir: string): Promise<string> {
   const to = path.join(dir, 'include');
-  await fsp.cp(AUTHOR_INCLUDE, to, { recursive: true });
-  return to;
+  let copy = authorCopies.get(to);
+  if (!copy) {
+    // forgotten once done: a copy over a finished one is harmless, two at once are not (both make the folder)
+    copy = fsp.cp(AUTHOR_INCLUDE, to, { recursive: true }).then(() => to).finally(() => authorCopies.delete(to));
+    authorCopies.set(to, copy);
+  }
+  return copy;
 }
 
 /** unitRecord then compileUnit: `content` (default: the tree's own text) compiled as `source`, under `dir`. */

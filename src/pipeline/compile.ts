@@ -9,6 +9,7 @@ import { compileUnit, objectFor, type PatchedHeader, type UnitCompiler, type Uni
 import { cachedObject, storeObject } from '../kbuild/object-cache.js';
 import { ownerOfCommand } from '../kbuild/owner.js';
 import { compilerOf } from '../elf/comment.js';
+import { createRelocatable } from '../elf/create.js';
 import { mapLimit } from '../util/concurrency.js';
 import { preloadDecoder } from '../diff/index.js';
 import type { CompiledObject, KernelFacts, PatchedSource } from './types.js';
@@ -37,7 +38,7 @@ export async function compile(i: CompileInput): Promise<CompiledObject[]> {
   const jobs = i.files.flatMap((f) => (['original', 'patched'] as const).map((variant) => ({ f, variant })));
   const objects = await mapLimit(jobs, Math.max(1, os.cpus().length), async ({ f, variant }) => {
     const u = recordOf(i.records, f.path);
-    if (variant === 'original') return originalObject(i, f, u);
+    if (variant === 'original') return f.created ? createRelocatable(objectFor(f.path)) : originalObject(i, f, u);
     // the diff stage's decoder loads while the compiler runs
     // with headers each unit has its own overlay (the patched headers beside links to their neighbours)
     const dir = i.headers?.length ? path.join(i.work, 'patched', String(i.files.indexOf(f))) : path.join(i.work, 'patched');
@@ -47,10 +48,10 @@ export async function compile(i: CompileInput): Promise<CompiledObject[]> {
   for (const [n, f] of i.files.entries()) {
     const orig = objects[2 * n] as ElfFile;
     const patched = objects[2 * n + 1] as ElfFile;
-    if (n === 0) checkCompiler(i.release, (await i.kernel).compiler, orig);
+    if (f === i.files.find((x) => !x.created)) checkCompiler(i.release, (await i.kernel).compiler, orig);
     const u = recordOf(i.records, f.path);
     const owner = ownerOfCommand(u.commands[0] ?? []) ?? { kind: 'vmlinux' as const };
-    out.push({ source: f.path, object: objectFor(f.path), owner, orig, patched });
+    out.push({ source: f.path, object: objectFor(f.path), owner, orig, patched, ...(f.created ? { created: true } : {}) });
   }
   return out;
 }

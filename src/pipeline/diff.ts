@@ -8,7 +8,7 @@ import type { ChangedObject, CompiledObject } from './types.js';
 // drop out.
 
 export function diff(compiled: readonly CompiledObject[]): ChangedObject[] {
-  const out = compiled.map((c) => ({ ...c, diff: diffObjects(c.orig, c.patched, { module: c.owner.kind === 'module' }) }));
+  const out = compiled.map((c) => ({ ...c, diff: diffObjects(c.orig, c.patched, { module: c.owner.kind === 'module', ...(c.created ? { created: true } : {}) }) }));
   const refused = out.find((x) => x.diff.verdict === 'unpatchable');
   if (refused) {
     throw new RebootlessError('BUILD_UNPATCHABLE', {
@@ -16,6 +16,7 @@ export function diff(compiled: readonly CompiledObject[]): ChangedObject[] {
       reasons: refused.diff.refusals.map((r) => `${r.symbol}: ${r.reason} [${r.code}]; hint: ${r.hint}`),
     });
   }
-  if (out.every((x) => x.diff.verdict === 'no-change')) throw new RebootlessError('BUILD_NO_CHANGE', { objects: out.map((x) => x.object) });
+  // a new file alone changes nothing the kernel runs: some patched function must call it
+  if (out.every((x) => x.diff.verdict === 'no-change' || x.created)) throw new RebootlessError('BUILD_NO_CHANGE', { objects: out.map((x) => x.object) });
   return out.filter((x) => x.diff.verdict === 'patchable');
 }

@@ -49,6 +49,7 @@ export function generate(changed: readonly CheckedObject[], kernel: KernelFacts)
       patched: funcs.map((f) => ({ name: f.oldName, sympos: f.sympos })),
       carried: c.diff.functions.filter((f) => f.include === 'carry').map((f) => f.name),
       runPre: c.runPre?.checks ?? 'skipped',
+      ...(c.created ? { created: true } : {}),
     });
   }
   g.namespaces = [...namespaces];

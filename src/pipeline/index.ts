@@ -11,6 +11,7 @@ import { generate } from './generate.js';
 import { isHeader, planHeaders } from './headers/index.js';
 import { readKernelFacts } from './kernel-facts.js';
 import { link } from './link.js';
+import { isMakefile, newUnitRecords, wireNewFiles } from './new-files.js';
 import { postLink } from './post-link.js';
 import { liveExpectations, runPreStage } from './run-pre.js';
 import type { BuildOptions, BuildReport } from './types.js';
@@ -62,15 +63,18 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   kernel.catch(() => undefined);
   let keepWork = o.keepWorkdir === true;
   try {
-    const all = await stage('validate', () => validate(o.patches, o.workspace.sourceTree));
+    const { all, wired } = await stage('validate', async () => {
+      const sources = await validate(o.patches, o.workspace.sourceTree);
+      return { all: sources, wired: await wireNewFiles(sources, o.workspace.sourceTree, o.patches.join(', ')) };
+    });
     const compiler = workspaceCompiler(o.workspace, o.signal);
     const changedHeaders = all.filter((f) => isHeader(f.path));
-    let files = all.filter((f) => !isHeader(f.path));
+    let files = all.filter((f) => !isHeader(f.path) && !isMakefile(f.path));
     const plan = changedHeaders.length ? await stage('headers', () => planHeaders({ ws: o.workspace, compiler, headers: changedHeaders, files })) : undefined;
     if (plan) files = [...files, ...plan.units];
     // the release's first build learns how kbuild links while its units compile
     const recipe = prepareLinkRecipe(compiler, path.join(work, 'template')).catch(() => false);
-    const records = await stage('commands', () => commands(compiler, files));
+    const records = await stage('commands', async () => new Map([...(await commands(compiler, files.filter((f) => !f.created))), ...(await newUnitRecords(compiler, wired))]));
     const compiled = await stage('compile', () => compile({ compiler, records, work, files, release: o.workspace.release, kernel, headers: plan?.headers ?? [] }));
     const changed = await stage('diff', () => diff(compiled));
     if (plan) plan.report.changed = changed.map((c) => c.source).filter((s) => plan.report.compiled.includes(s));

@@ -97,10 +97,24 @@ export function parseSourcePatch(text: string, file = '<patch>'): FilePatch[] {
       fp.hunks.push(h);
     }
     if (fp.hunks.length === 0 && fp.kind === 'modify') throw bad(i, `no hunks for ${fp.path}`);
+    // `diff -N` marks a file that one side lacks with the epoch as its time, as patch(1) reads it
+    if (fp.kind === 'modify' && fp.hunks.length === 1) {
+      const h = fp.hunks[0] as Hunk;
+      if (atEpoch(oldRaw) && h.oldStart === 0 && h.oldCount === 0) fp.kind = 'create';
+      else if (atEpoch(newRaw) && h.newStart === 0 && h.newCount === 0) fp.kind = 'delete';
+    }
     out.push(fp);
   }
   if (out.length === 0) throw new RebootlessError('PATCH_EMPTY', { file });
   return out;
+}
+
+/** A `---`/`+++` header line whose timestamp is the epoch (in any time zone). */
+function atEpoch(raw: string): boolean {
+  const m = /\t(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.\d+)? ([+-]\d{4})$/.exec(raw);
+  if (!m) return false;
+  const zone = `${(m[3] as string).slice(0, 3)}:${(m[3] as string).slice(3)}`;
+  return Date.parse(`${m[1] as string}T${m[2] as string}${zone}`) === 0;
 }
 
 /** A diff line right after a complete hunk that still looks like hunk content (not a mail signature "-- " or the next file's header). */
@@ -115,7 +129,10 @@ export function unsupportedKind(fp: FilePatch): string | undefined {
   const base = path.posix.basename(fp.path);
   // a header is compiled into every unit its change reaches (pipeline/headers); a new one into those that include it
   if (base.endsWith('.h') && fp.kind !== 'delete') return undefined;
-  if (fp.kind === 'create') return 'new files';
+  // a new C source goes in when the same diff adds its object to a Makefile (pipeline/new-files)
+  if (base.endsWith('.c') && fp.kind === 'create') return undefined;
+  if ((base === 'Makefile' || base === 'Kbuild') && fp.kind === 'modify') return undefined;
+  if (fp.kind === 'create') return 'new files other than C sources and headers';
   if (fp.kind === 'delete') return 'deleted files';
   if (base.endsWith('.c')) return undefined;
   if (/\.[sS]$/.test(base)) return 'assembly files';

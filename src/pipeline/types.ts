@@ -30,6 +30,8 @@ export interface PatchedSource {
   path: string;
   orig: string;
   patched: string;
+  /** A file the diff creates (orig is empty). */
+  created?: boolean;
 }
 
 /** The facts of the running kernel the build needs, each read once. */
@@ -47,6 +49,8 @@ export interface CompiledObject {
   owner: ObjectOwner;
   orig: ElfFile;
   patched: ElfFile;
+  /** A new file's object (orig is an empty object). */
+  created?: boolean;
 }
 
 /** diff → generate: an object with a patchable change. */
@@ -70,6 +74,8 @@ export interface BuiltObject {
   diff: DiffResult;
   patched: { name: string; sympos: number }[];
   carried: string[];
+  /** A new file of the diff: all its code is new. */
+  created?: boolean;
   /** Each function compared with the release's binary, or 'skipped' (--skip-run-pre). */
   runPre: FunctionCheck[] | 'skipped';
 }

@@ -22,7 +22,7 @@ export async function validate(patches: readonly string[], sourceTree: string): 
     const base = prev?.patched ?? (fp.kind === 'create' ? '' : await readSource(sourceTree, fp.path, patchFile));
     const patched = applyFilePatch(base, fp, patchFile);
     if (prev) prev.patched = patched;
-    else out.push({ path: fp.path, orig: base, patched });
+    else out.push({ path: fp.path, orig: base, patched, ...(fp.kind === 'create' ? { created: true } : {}) });
   }
   return out;
 }

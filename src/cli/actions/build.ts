@@ -10,9 +10,10 @@ export function renderBuild(r: BuildReport): string {
   const lines = [`${r.output}: live patch module ${r.module} for ${r.release}`];
   for (const o of r.objects) {
     const target = o.owner.kind === 'vmlinux' ? 'vmlinux' : `module ${o.owner.name}`;
-    lines.push(`  ${o.source} (${target}):`);
+    lines.push(`  ${o.source} (${target}${o.created ? ', a new file: its code is new code of the patch' : ''}):`);
     for (const f of o.patched) lines.push(`    patched  ${f.name}${f.sympos ? `,${f.sympos}` : ''}`);
     for (const f of o.carried) lines.push(`    carried  ${f}`);
+    if (o.created) continue; // nothing of the release to compare with
     if (o.runPre === 'skipped') lines.push('    run-pre  SKIPPED');
     else {
       const matched = o.runPre.filter((c) => c.result === 'matched');
