@@ -66,7 +66,16 @@ describe('source patches', () => {
     expect(applyFilePatch(source, fp as never).split('\n').slice(0, 3)).toEqual(['#include <x.h>', '// added', '']);
   });
 
-  it('takes headers (changed or new), refuses assembly, Kconfig, Makefiles, new .c files and deleted files, naming them', () => {
+  it("reads diff -N's epoch timestamps as a created and a deleted file, in any time zone", () => {
+    const created = '--- a/fs/proc/n.c\t1970-01-01 00:00:00.000000000 +0000\n+++ b/fs/proc/n.c\t2026-12-03 10:05:16.662337298 +0000\n@@ -0,0 +1 @@\n+int n;\n';
+    expect(parseSourcePatch(created)[0]?.kind).toBe('create');
+    const deleted = '--- a/fs/proc/n.c\t2026-12-03 10:05:16 +0100\n+++ b/fs/proc/n.c\t1969-12-31 19:00:00 -0500\n@@ -1 +0,0 @@\n-int n;\n';
+    expect(parseSourcePatch(deleted)[0]?.kind).toBe('delete');
+    // an empty file that gets a line, with a real time: a change of an existing file
+    expect(parseSourcePatch(created.replace('1970-01-01 00:00:00.000000000', '2026-01-01 00:00:00'))[0]?.kind).toBe('modify');
+  });
+
+  it('takes headers (changed or new), new .c files and Makefile changes (checked by new-files), refuses assembly, Kconfig, other new files and deleted files, naming them', () => {
     const one = (p: string, kind = 'modify'): string | undefined =>
       unsupportedKind({ path: p, kind: kind as 'modify', hunks: [] });
     expect(one('fs/proc/x.c')).toBeUndefined();
@@ -75,8 +84,11 @@ describe('source patches', () => {
     expect(one('include/linux/x.h', 'delete')).toBe('deleted files');
     expect(one('arch/x86/entry/entry_64.S')).toBe('assembly files');
     expect(one('fs/Kconfig')).toBe('Kconfig files');
-    expect(one('fs/proc/Makefile')).toBe('Makefiles');
-    expect(one('fs/proc/new.c', 'create')).toBe('new files');
+    expect(one('fs/proc/Makefile')).toBeUndefined();
+    expect(one('fs/proc/Makefile', 'create')).toBe('new files other than C sources and headers');
+    expect(one('fs/proc/Makefile.inc')).toBe('files other than C sources');
+    expect(one('fs/proc/new.c', 'create')).toBeUndefined();
+    expect(one('fs/proc/new.S', 'create')).toBe('new files other than C sources and headers');
     const patches = parseSourcePatch(gitDiff.replace(/fs\/proc\/x\.c/g, 'fs/proc/x.S'), 'fix.patch');
     try {
       checkSupported(patches, 'fix.patch');
