@@ -90,4 +90,14 @@ describe('header changes', () => {
     expect(b.stderr).toMatch(/2 built unit\(s\) use it: fs\/proc\/base\.c, kernel\/time\/namespace\.c/);
     expect(b.stderr).toContain('shadow variable');
   });
+
+  it("a macro that sizes a struct's member (BINPRM_BUF_SIZE in a uapi header) is LAYOUT_CHANGED too, naming the units that use the struct", async () => {
+    const b = await build(buildFixture('header-layout-macro.patch'), 'header_layout_macro');
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('include/linux/binfmts.h:18: the patch changes the layout of struct linux_binprm (uses BINPRM_BUF_SIZE)');
+    // the struct's users, found as the members' path finds them: kernel/auditsc.c never names the macro
+    const units = /(\d+) built unit\(s\) use it: ([^\n]*)/.exec(b.stderr);
+    expect(units?.[2]).toMatch(/^arch\/x86\/entry\/vdso\/vma\.c, fs\/binfmt_elf\.c, fs\/binfmt_misc\.c, fs\/binfmt_script\.c, fs\/exec\.c, kernel\/auditsc\.c, /);
+    expect(Number(units?.[1])).toBeGreaterThan(8);
+  });
 });

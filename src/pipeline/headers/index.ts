@@ -37,15 +37,15 @@ export async function planHeaders(i: {
   const sig = compiler.signal ? { signal: compiler.signal } : {};
   const built = await builtLayout(ws, compiler);
   const roots = searchRoots([...built.vmlinux].map((u) => path.posix.dirname(u)).concat(built.moduleDirs, i.headers.map((h) => path.posix.dirname(h.path))));
+  // a layout change names the built units that mention the record, however it was found (its members, or a macro sizing it)
+  const recordUsers = async (record: string): Promise<string[]> =>
+    builtSources(built, compiler, (await headerReach(ws.sourceTree, roots, new Map(), new Set([record.split(' ')[1] as string]), new Set(), { ...sig, maxRounds: 1 })).sources);
   const names = new Set<string>();
   const layoutNames = new Set<string>();
   for (const h of i.headers) {
     const change = headerChange(h.orig, h.patched);
     const layout = change.layouts[0];
-    if (layout) {
-      const users = await builtSources(built, compiler, (await headerReach(ws.sourceTree, roots, new Map(), new Set([layout.record.split(' ')[1] as string]), new Set(), { ...sig, maxRounds: 1 })).sources);
-      throw new RebootlessError('LAYOUT_CHANGED', { header: h.path, ...layout, units: users });
-    }
+    if (layout) throw new RebootlessError('LAYOUT_CHANGED', { header: h.path, ...layout, units: await recordUsers(layout.record) });
     change.names.forEach((n) => names.add(n));
     change.layoutNames.forEach((n) => layoutNames.add(n));
   }
@@ -56,7 +56,7 @@ export async function planHeaders(i: {
   const headerPaths = i.headers.map((h) => h.path);
   const layout = reach.layouts[0];
   if (layout) {
-    throw new RebootlessError('LAYOUT_CHANGED', { ...layout, units: await builtSources(built, compiler, reach.sources) });
+    throw new RebootlessError('LAYOUT_CHANGED', { ...layout, units: await recordUsers(layout.record) });
   }
   const own = new Set(i.files.map((f) => f.path));
   const candidates = reach.sources.filter((s) => !own.has(s));
