@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { otherArchitecture, sourceExcludes } from '../../../src/kernel/source-subset.js';
 import { validate } from '../../../src/pipeline/validate.js';
 import { rejection } from '../../helpers/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'rb-subset-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('rb-subset-');
 
 const KEPT = [
   'Kconfig',
