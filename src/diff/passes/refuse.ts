@@ -62,11 +62,21 @@ function isBranch(r: Reference): boolean {
   return (t === R_X86_64_PLT32 || t === R_X86_64_PC32) && at >= 0 && (r.section.data[at] === 0xe8 || r.section.data[at] === 0xe9);
 }
 
+/** Sections whose entries the kernel calls once at boot. */
+const BOOT_REGISTRY = /^\.(initcall|con_initcall|security_initcall|init\.setup)/;
+
 export function refuseUnpatchable(state: DiffState): void {
   const { functions, options, patched, pi, twins } = state;
   refuseInitChanges(state);
   for (const [sym, fd] of functions) {
-    if (fd.status === 'new' && isInit(sym.section)) state.warnings.push(`new init function ${fd.name} will never run in a live patch`);
+    if (fd.status === 'new' && isInit(sym.section)) {
+      // registered to run at boot (an initcall, a command-line handler): what it sets up would be missing
+      const registry = state.graph.usersOf(sym).find((u) => BOOT_REGISTRY.test(u.section.name))?.section.name;
+      if (registry) {
+        const why = `${fd.name} is new init code registered in ${registry}: the kernel ran those at boot and never runs a live patch's; set up what it does from a post-patch callback (REBOOTLESS_POST_PATCH, <linux/rebootless.h>)`;
+        state.refusals.push(refusal('INIT_CHANGED', fd.name, why, { section: fd.section }));
+      } else state.warnings.push(`new init function ${fd.name} will never run in a live patch`);
+    }
     if (options.module && fd.include && fd.status !== 'removed') {
       for (const k of localKeysOf(sym, patched, pi)) {
         // a key the patch brings itself (new, or a per-call-site static) lives in the patch module: fine

@@ -420,6 +420,15 @@ const CASES: Case[] = [
     check: (r) => expect(r.refusals[0]?.reason).toMatch(/now refers to handle_event, which the patch does not bring/),
   },
   {
+    name: 'init-registered-new',
+    rule: 'a new __init function registered as an initcall is refused: it would never run, and what it sets up would be missing',
+    verdict: 'unpatchable',
+    functions: { note_setup: 'new', note_read: 'changed' },
+    data: { __initcall_note_setup: 'new' },
+    refusals: [{ code: 'INIT_CHANGED', symbol: 'note_setup' }],
+    check: (r) => expect(r.refusals[0]?.reason).toMatch(/new init code registered in \.initcall7\.init: .* post-patch callback/),
+  },
+  {
     name: 'exit-change',
     rule: 'a changed __exit function is refused (INIT_CHANGED)',
     verdict: 'unpatchable',
@@ -585,7 +594,8 @@ function expectConsistent(r: DiffResult, patchedFile: string): void {
   for (const f of r.functions) {
     const where = `${f.name} (${f.status})`;
     if (f.status === 'same' || f.status === 'removed') expect(f.include, where).toBeUndefined();
-    if (f.status === 'new') expect(f.include, where).toBe('carry');
+    // new init and exit code never goes into a patch module
+    if (f.status === 'new') expect(f.include, where).toBe(/^\.(init|exit)\./.test(f.section) ? undefined : 'carry');
     if (f.status === 'changed') {
       // a refused function is in no patch module; every other changed one is patched or carried
       // changed and neither refused nor left as init code whose references alone changed: included
