@@ -36,15 +36,20 @@ export function treeRelative(file: string, tree: string): string {
   return path.posix.normalize(abs).replace(/^\.\//, '');
 }
 
-export async function headerUsers(ws: Pick<KernelWorkspace, 'vmlinux' | 'sourceTree'>, files: readonly string[]): Promise<HeaderUsersReport> {
-  const elf = await readElfSymbols(ws.vmlinux, { include: (s) => DEBUG_SECTIONS.has(s.name) });
+/** vmlinux's units, each with the files its line table names; null when vmlinux has no line tables. */
+async function readLineTables(vmlinux: string): Promise<{ unit: string; files: string[] }[] | null> {
+  const elf = await readElfSymbols(vmlinux, { include: (s) => DEBUG_SECTIONS.has(s.name) });
   const sections = lineSectionsOf(elf);
+  return sections ? lineTableUnits(sections, new ElfDiagnostics(vmlinux)) : null;
+}
+
+export async function headerUsers(ws: Pick<KernelWorkspace, 'vmlinux' | 'sourceTree'>, files: readonly string[]): Promise<HeaderUsersReport> {
+  const units = await readLineTables(ws.vmlinux);
   const asked = files.map((f) => treeRelative(f, ws.sourceTree));
-  if (!sections) return { units: 0, lineTables: false, files: asked.map((file) => ({ file, units: [] })) };
-  const units = lineTableUnits(sections, new ElfDiagnostics(ws.vmlinux));
+  if (!units) return { units: 0, lineTables: false, files: asked.map((file) => ({ file, units: [] })) };
   const users = new Map(asked.map((f) => [f, new Set<string>()]));
   for (const u of units) {
-    const unit = path.posix.normalize(u.unit);
+    const unit = inTree(u.unit, ws.sourceTree);
     for (const f of new Set(u.files.map((x) => path.posix.normalize(x)))) users.get(f)?.add(unit);
   }
   return { units: units.length, lineTables: true, files: asked.map((file) => ({ file, units: [...(users.get(file) ?? [])].sort() })) };
@@ -77,9 +82,7 @@ export async function vmlinuxUnits(ws: Pick<KernelWorkspace, 'vmlinux' | 'source
   const file = cacheDir ? path.join(cacheDir, 'vmlinux-units.json') : undefined;
   const cached = file ? await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as { key?: unknown; units?: unknown }, () => undefined) : undefined;
   if (cached?.key === key && Array.isArray(cached.units)) return new Set(cached.units as string[]);
-  const elf = await readElfSymbols(ws.vmlinux, { include: (s) => DEBUG_SECTIONS.has(s.name) });
-  const sections = lineSectionsOf(elf);
-  const units = sections ? lineTableUnits(sections, new ElfDiagnostics(ws.vmlinux)).map((u) => inTree(u.unit, ws.sourceTree)) : [];
+  const units = ((await readLineTables(ws.vmlinux)) ?? []).map((u) => inTree(u.unit, ws.sourceTree));
   if (file) {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, JSON.stringify({ key, units }) + '\n');
