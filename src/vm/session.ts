@@ -29,6 +29,8 @@ export interface VmStartOptions {
   memoryMb?: number;
   cpus?: number;
   bootTimeoutMs?: number;
+  /** More kernel command-line words (e.g. `module.sig_enforce=1`). */
+  kernelArgs?: readonly string[];
   /** Console text as it arrives. */
   onConsole?: (chunk: string) => void;
   /** Aborting during boot kills QEMU and fails the start with INTERRUPTED. */
@@ -186,6 +188,7 @@ export class Vm {
       memoryMb: o.memoryMb ?? (o.withCli ? 1024 : 512),
       cpus: o.cpus ?? 2,
       nonce,
+      ...(o.kernelArgs?.length ? { extraAppend: o.kernelArgs.join(' ') } : {}),
       kvm: await useKvm(o.cacheRoot, o.workspace.vmlinuz, image.path),
     });
     const wrapped = await commandExists('setpriv');
