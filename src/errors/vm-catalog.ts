@@ -67,4 +67,19 @@ export const vmCatalog: CatalogPart<VmErrorData> = {
     message: (d) => `${d.file} is not a livepatch module (no "livepatch=Y" in its .modinfo)`,
     hint: () => "build one with 'rebootless build PATCH'",
   },
+  VM_NOT_DEBIAN: {
+    exitCode: EXIT.usage,
+    message: (d) => `${d.what} needs a Debian guest; this one is the busybox initramfs`,
+    hint: () => 'start the guest with --debian (CLI) or { debian: true } (Vm.start)',
+  },
+  VM_DEBIAN_SUITE_UNKNOWN: {
+    exitCode: EXIT.error,
+    message: (d) => `release ${d.release} belongs to suite '${d.suite}', of which rebootless knows no Debian archive to make a guest from`,
+    hint: () => 'use the busybox guest (without --debian), or a release of bookworm, bookworm-backports or trixie',
+  },
+  VM_DEBIAN_IMAGE_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) => `making the Debian guest image of ${d.release} failed at ${d.step}:\n${indent(d.outputTail)}`,
+    hint: () => "check that deb.debian.org is reachable (apt-get update) and the release's linux-image package is still served; run again (finished steps are kept)",
+  },
 };

@@ -11,4 +11,7 @@ export interface VmErrorData {
   VM_STOPPED: Record<string, never>;
   VM_TRY_FAILED: { step: string; output: string };
   NOT_A_LIVEPATCH: { file: string };
+  VM_NOT_DEBIAN: { what: string };
+  VM_DEBIAN_SUITE_UNKNOWN: { release: string; suite: string };
+  VM_DEBIAN_IMAGE_FAILED: { release: string; step: string; outputTail: string };
 }

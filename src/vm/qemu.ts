@@ -17,7 +17,14 @@ export interface QemuOptions {
   nonce: string;
   kvm: boolean;
   extraAppend?: string;
+  /** A Debian guest: its root disk (raw, opened in snapshot mode: writes are thrown away with QEMU). */
+  disk?: string;
+  /** Host loopback port forwarded to the guest's SSH port (with a disk). */
+  sshPort?: number;
 }
+
+/** The label of the Debian guest's root file system (debian-guest-files.ts). */
+export const ROOT_LABEL = 'rebootless-root';
 
 export const QEMU = 'qemu-system-x86_64';
 export const DATA_PORT_NAME = 'rbl.data';
@@ -90,7 +97,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     // warnings (level 4) and worse reach the console, boot chatter does not
     'loglevel=5',
     'panic=-1',
-    'rdinit=/init',
+    ...(o.disk ? [`root=LABEL=${ROOT_LABEL}`, 'rw'] : ['rdinit=/init']),
     `rbl.nonce=${o.nonce}`,
     ...(o.extraAppend ? [o.extraAppend] : []),
   ].join(' ');
@@ -99,7 +106,8 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-no-user-config',
     '-display',
     'none',
-    '-no-reboot',
+    // a Debian guest reboots in place (its patches come back at boot); the busybox guest never does
+    ...(o.disk ? [] : ['-no-reboot']),
     '-machine',
     'pc',
     '-accel',
@@ -137,5 +145,17 @@ export function qemuArgs(o: QemuOptions): string[] {
     `socket,id=data,path=${o.dataSocket},server=on,wait=off`,
     '-device',
     `virtserialport,bus=vser.0,chardev=data,name=${DATA_PORT_NAME}`,
+    ...(o.disk ? diskArgs(o.disk, o.sshPort) : []),
+  ];
+}
+
+function diskArgs(disk: string, sshPort: number | undefined): string[] {
+  return [
+    '-drive',
+    `file=${disk},if=virtio,format=raw,snapshot=on`,
+    '-netdev',
+    `user,id=net0${sshPort ? `,hostfwd=tcp:127.0.0.1:${sshPort}-:22` : ''}`,
+    '-device',
+    'virtio-net-pci,netdev=net0',
   ];
 }

@@ -1,5 +1,6 @@
 import { RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
+import type { Progress } from '../util/progress.js';
 import type { Trouble } from './console-scan.js';
 import type { GuestFile } from './initramfs.js';
 import { Vm, type GuestCommand } from './session.js';
@@ -13,6 +14,9 @@ export interface VmRunOptions {
   files?: GuestFile[];
   modules?: string[];
   withCli?: boolean;
+  /** A Debian guest instead of the busybox one (Vm.start's `debian`). */
+  debian?: boolean;
+  progress?: Progress;
   memoryMb?: number;
   cpus?: number;
   timeoutMs?: number;
@@ -62,6 +66,8 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
     ...(o.files ? { files: o.files } : {}),
     ...(o.modules ? { modules: o.modules } : {}),
     ...(o.withCli ? { withCli: true } : {}),
+    ...(o.debian ? { debian: true } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
     ...(o.memoryMb ? { memoryMb: o.memoryMb } : {}),
     ...(o.cpus ? { cpus: o.cpus } : {}),
     ...(o.bootTimeoutMs ? { bootTimeoutMs: o.bootTimeoutMs } : {}),

@@ -9,9 +9,11 @@ import { isRebootlessError, RebootlessError } from '../errors/index.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { processAlive, removePath } from '../util/fs.js';
 import { commandExists, tail } from '../util/process.js';
+import { silentProgress, type Progress } from '../util/progress.js';
 import { shellCommand, shellQuote } from '../util/shell.js';
 import { ConsoleScanner, troubleError, type Trouble } from './console-scan.js';
 import { copyInScript, MARK } from './guest-scripts.js';
+import { ensureDebianImage } from './debian-image.js';
 import { buildInitramfs, type GuestFile } from './initramfs.js';
 import { DATA_PORT_NAME, QEMU, qemuArgs, useKvm } from './qemu.js';
 
@@ -29,6 +31,14 @@ export interface VmStartOptions {
   memoryMb?: number;
   cpus?: number;
   bootTimeoutMs?: number;
+  /**
+   * Boot a real Debian guest of the release's suite (systemd, apt, SSH; debian-image.ts) instead of the
+   * busybox initramfs: slower to boot, and made once per release (about a minute, root only).
+   * `modules` is moot there (the image has the release's package), `files` are copied in once it is up.
+   */
+  debian?: boolean;
+  /** Progress of making the Debian image. */
+  progress?: Progress;
   /** More kernel command-line words (e.g. `module.sig_enforce=1`). */
   kernelArgs?: readonly string[];
   /** Console text as it arrives. */
@@ -53,6 +63,46 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Output as it arrives. */
   onOutput?: (chunk: string) => void;
+}
+
+/** How to reach a Debian guest over SSH (as root, with the image's key). */
+export interface GuestSsh {
+  host: string;
+  port: number;
+  user: string;
+  keyFile: string;
+}
+
+/** ssh's options for a guest: its key, no host key checks (each guest is new), no prompts. */
+export function sshOptions(s: GuestSsh): string[] {
+  return [
+    '-i',
+    s.keyFile,
+    '-p',
+    String(s.port),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'IdentitiesOnly=yes',
+  ];
+}
+
+/** A free TCP port on the loopback interface (for QEMU's SSH forward). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 export interface VmReport {
@@ -139,6 +189,12 @@ export class Vm {
   /** Set when the first guest started for this one showed kernel trouble while booting: what its console showed. */
   bootRetried?: string;
 
+  /** A Debian guest's SSH endpoint (undefined for the busybox guest). */
+  ssh?: GuestSsh;
+
+  /** How many times the guest's agent has come up (1 after start, +1 per reboot). */
+  boots = 0;
+
   /**
    * Boots a guest. A guest whose kernel shows trouble (an oops, a panic)
    * before its agent answers has run nothing of ours: under emulation that
@@ -166,8 +222,14 @@ export class Vm {
 
   private static async startOnce(o: VmStartOptions): Promise<Vm> {
     if (!(await commandExists(QEMU))) throw new RebootlessError('TOOL_MISSING', { tool: QEMU, packageName: 'qemu-system-x86' });
+    if (o.debian && (o.withCli || o.modules?.length)) {
+      throw new RebootlessError('USAGE', {
+        detail: `${o.withCli ? '--with-cli' : '--module'} is for the busybox guest: the Debian guest has all of the release's modules, and installs rebootless from its package (rebootless package --self)`,
+      });
+    }
     const t0 = Date.now();
-    const image = await buildInitramfs({
+    const debian = o.debian ? await ensureDebianImage({ workspace: o.workspace, cacheRoot: o.cacheRoot, progress: o.progress ?? silentProgress, ...(o.signal ? { signal: o.signal } : {}) }) : undefined;
+    const image = debian ? { path: debian.initrd } : await buildInitramfs({
       release: o.workspace.release,
       modulesDir: o.workspace.modulesDir,
       cacheDir: path.join(o.cacheRoot, 'initramfs'),
@@ -178,6 +240,7 @@ export class Vm {
     await sweepStaleWorkDirs();
     const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), `rebootless-vm-${process.pid}-`));
     const nonce = randomBytes(8).toString('hex');
+    const sshPort = debian ? await freePort() : undefined;
     const agentSocket = path.join(workDir, 'agent.sock');
     const dataSocket = path.join(workDir, 'data.sock');
     const args = qemuArgs({
@@ -185,10 +248,11 @@ export class Vm {
       initrd: image.path,
       agentSocket,
       dataSocket,
-      memoryMb: o.memoryMb ?? (o.withCli ? 1024 : 512),
+      memoryMb: o.memoryMb ?? (o.withCli || debian ? 1024 : 512),
       cpus: o.cpus ?? 2,
       nonce,
       ...(o.kernelArgs?.length ? { extraAppend: o.kernelArgs.join(' ') } : {}),
+      ...(debian ? { disk: debian.disk, sshPort } : {}),
       kvm: await useKvm(o.cacheRoot, o.workspace.vmlinuz, image.path),
     });
     const wrapped = await commandExists('setpriv');
@@ -197,6 +261,7 @@ export class Vm {
     });
     const scanner = new ConsoleScanner();
     const vm = new Vm(child, workDir, nonce, scanner, 0);
+    if (debian && sshPort) vm.ssh = { host: '127.0.0.1', port: sshPort, user: 'root', keyFile: debian.sshKey };
     live.add(vm);
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
@@ -218,6 +283,7 @@ export class Vm {
       vm.data = await connectWithRetry(dataSocket, child, deadline);
       vm.data.on('error', () => undefined);
       await vm.waitReady(deadline, bootTimeoutMs);
+      if (debian) await vm.copyFiles(o.files ?? []);
     } catch (e) {
       await vm.kill();
       throw e;
@@ -261,14 +327,24 @@ export class Vm {
 
   /** Consumes agent bytes: the ready marker, then command output up to each end marker. */
   private drain(): void {
+    const marker = Buffer.from(`${MARK}RBL-READY ${this.nonce}${MARK}`);
     if (this.readyWaiter) {
-      const marker = Buffer.from(`${MARK}RBL-READY ${this.nonce}${MARK}`);
       const at = this.buf.indexOf(marker);
       if (at < 0) return;
       this.buf = this.buf.subarray(at + marker.length);
+      this.boots++;
       const w = this.readyWaiter;
       this.readyWaiter = undefined;
       w.resolve();
+    } else if (!this.pending) {
+      // a guest that rebooted by itself (a reboot over SSH): its agent came up again
+      const at = this.buf.indexOf(marker);
+      if (at >= 0) {
+        this.buf = this.buf.subarray(at + marker.length);
+        this.boots++;
+        this.dataDevice = undefined;
+        for (const w of this.bootWaiters.splice(0)) w();
+      }
     }
     const p = this.pending;
     if (!p) return;
@@ -327,6 +403,47 @@ export class Vm {
       consoleTail: this.scanner.tail(),
       stderrTail: tail(this.stderr, 10),
     });
+  }
+
+  private bootWaiters: (() => void)[] = [];
+
+  /** Copies files in (the Debian guest's way of taking `files`). */
+  async copyFiles(files: readonly GuestFile[]): Promise<void> {
+    for (const f of files) await this.copyIn(f.host, path.posix.resolve('/', f.guest));
+  }
+
+  /**
+   * Reboots a Debian guest in place (its disk layer survives a reboot, as a real host's disk does) and waits
+   * until its agent is up again.
+   */
+  async reboot(timeoutMs = 180_000): Promise<void> {
+    if (!this.ssh) throw new RebootlessError('VM_NOT_DEBIAN', { what: 'rebooting in place' });
+    await this.run('systemctl reboot', { timeoutMs: 60_000 });
+    await this.waitForBoot(this.boots + 1, timeoutMs);
+  }
+
+  /** Waits until the guest's agent has come up `count` times (a reboot the guest did itself, e.g. over SSH). */
+  async waitForBoot(count: number, timeoutMs = 180_000): Promise<void> {
+    if (this.boots >= count) return;
+    await this.queue;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RebootlessError('VM_BOOT_TIMEOUT', { seconds: Math.round(timeoutMs / 1000), consoleTail: this.scanner.tail() })), timeoutMs);
+      const check = (): void => {
+        if (this.boots >= count) {
+          clearTimeout(timer);
+          resolve();
+        } else this.bootWaiters.push(check);
+      };
+      check();
+      this.drain();
+    });
+    this.dataDevice = undefined;
+  }
+
+  /** `ssh`'s arguments that run `command` in a Debian guest as root. */
+  sshArgs(command: string): string[] {
+    if (!this.ssh) throw new RebootlessError('VM_NOT_DEBIAN', { what: 'SSH' });
+    return [...sshOptions(this.ssh), `${this.ssh.user}@${this.ssh.host}`, command];
   }
 
   get alive(): boolean {

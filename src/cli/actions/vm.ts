@@ -11,6 +11,7 @@ export interface VmRunFlags {
   file: string[];
   module: string[];
   withCli?: boolean;
+  debian?: boolean;
   memory?: string;
   cpus?: string;
   timeout?: string;
@@ -25,7 +26,7 @@ export async function vmRun(ctx: CliContext, setExit: SetExit, words: string[], 
   const memory = positiveNumber('--memory', f.memory);
   const cpus = positiveNumber('--cpus', f.cpus);
   const timeout = positiveNumber('--timeout', f.timeout) ?? 300;
-  const bootTimeout = positiveNumber('--boot-timeout', f.bootTimeout) ?? 120;
+  const bootTimeout = positiveNumber('--boot-timeout', f.bootTimeout) ?? (f.debian ? 300 : 120);
   const workspace = await workspaceFor(f.kernel);
   const json = f.json === true;
   const r = await runInVm({
@@ -35,6 +36,7 @@ export async function vmRun(ctx: CliContext, setExit: SetExit, words: string[], 
     files: f.file.map(parseFileSpec),
     modules: f.module,
     ...(f.withCli ? { withCli: true } : {}),
+    ...(f.debian ? { debian: true, progress: ctx.progress(json) } : {}),
     ...(memory ? { memoryMb: Math.round(memory) } : {}),
     ...(cpus ? { cpus: Math.round(cpus) } : {}),
     timeoutMs: timeout * 1000,
