@@ -39,7 +39,7 @@ export interface DebianImageOptions {
 }
 
 /** What the image holds besides the essential packages and apt. */
-export const GUEST_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'udev', 'openssh-server', 'python3', 'kmod', 'iproute2', 'nodejs', 'ca-certificates'];
+export const GUEST_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'udev', 'openssh-server', 'python3', 'python3-apt', 'kmod', 'iproute2', 'nodejs', 'ca-certificates'];
 const DISK_BYTES = 4 * 1024 ** 3;
 const MANIFEST = 'image.json';
 
