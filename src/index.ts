@@ -35,7 +35,8 @@ export { readElfFile, readElfSymbols, openElfSymbols, writeElfFile } from './elf
 // try: prove a module in a throwaway VM of its release; the VM itself
 export { proveModule, tryFailure, type ProveOptions, type ProveReport } from './demo/prove.js';
 export { tryLivepatch, type TryOptions, type TryReport, type TryStep } from './vm/try.js';
-export { Vm, type VmStartOptions, type CommandResult, type VmReport } from './vm/session.js';
+export { Vm, sshOptions, type VmStartOptions, type CommandResult, type VmReport, type GuestSsh } from './vm/session.js';
+export { ensureDebianImage, type DebianImage } from './vm/debian-image.js';
 export { runInVm, type VmRunOptions, type VmRunResult } from './vm/run.js';
 export type { Trouble, TroubleKind } from './vm/console-scan.js';
 export { runDemo, type DemoOptions, type DemoReport } from './demo/index.js';
