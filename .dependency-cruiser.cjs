@@ -12,6 +12,7 @@ const allowed = {
   pipeline: ['kernel', 'kbuild', 'diff', 'klp', 'elf', 'arch/x86_64', 'errors', 'util'],
   runtime: ['util', 'elf', 'errors'],
   vm: ['util', 'kernel', 'errors', 'elf'],
+  fleet: ['runtime', 'kernel', 'elf', 'errors', 'util'],
   demo: ['pipeline', 'vm', 'kernel', 'elf', 'errors', 'util'],
 };
 

@@ -9,6 +9,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerElf } from './commands/elf.js';
 import { registerInstall } from './commands/install.js';
 import { registerKernel } from './commands/kernel.js';
+import { registerPackage } from './commands/package.js';
 import { registerPredict } from './commands/predict.js';
 import { registerStatus } from './commands/status.js';
 import { registerTry } from './commands/try.js';
@@ -34,6 +35,8 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): commander.Comma
   const program = new Command('rebootless')
     .description('turn a kernel source diff into a live patch, prove it in a VM, apply it without a reboot')
     .version(packageVersion(), '-V, --version')
+    // the program's own options only before the command: `package --version V` is the package's
+    .enablePositionalOptions()
     .showHelpAfterError()
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
@@ -52,6 +55,7 @@ export function buildProgram(ctx: CliContext, setExit: SetExit): commander.Comma
   registerApply(program, ctx, setExit);
   registerStatus(program, ctx, setExit);
   registerInstall(program, ctx, setExit);
+  registerPackage(program, ctx, setExit);
   registerDemo(program, ctx, setExit);
   for (const c of program.commands) {
     c.exitOverride();

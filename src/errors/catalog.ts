@@ -2,6 +2,7 @@ import type { Catalog, CatalogEntry, CatalogPart } from './catalog-types.js';
 import type { CoreErrorData } from './codes.js';
 import { buildCatalog } from './build-catalog.js';
 import { elfCatalog } from './elf-catalog.js';
+import { fleetCatalog } from './fleet-catalog.js';
 import { EXIT } from './exit.js';
 import { list } from './format.js';
 import { runtimeCatalog } from './runtime-catalog.js';
@@ -177,4 +178,4 @@ const coreCatalog: CatalogPart<CoreErrorData> = {
   },
 };
 
-export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog, ...runtimeCatalog, ...verifyCatalog, ...toolchainCatalog };
+export const catalog: Catalog = { ...coreCatalog, ...elfCatalog, ...vmCatalog, ...buildCatalog, ...runtimeCatalog, ...verifyCatalog, ...toolchainCatalog, ...fleetCatalog };

@@ -4,6 +4,7 @@
 
 import type { BuildErrorData } from './build-codes.js';
 import type { ElfErrorData } from './elf-codes.js';
+import type { FleetErrorData } from './fleet-codes.js';
 import type { RuntimeErrorData } from './runtime-codes.js';
 import type { ToolchainErrorData } from './toolchain-codes.js';
 import type { VerifyErrorData } from './verify-codes.js';
@@ -64,6 +65,6 @@ export interface CoreErrorData {
 }
 
 /** Every code with its data; each domain keeps its own codes in its own file. */
-export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData, RuntimeErrorData, VerifyErrorData, ToolchainErrorData {}
+export interface ErrorDataMap extends CoreErrorData, ElfErrorData, VmErrorData, BuildErrorData, RuntimeErrorData, VerifyErrorData, ToolchainErrorData, FleetErrorData {}
 
 export type ErrorCode = keyof ErrorDataMap;

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 // The live machine rebootless manages, as paths and two primitives. Tests
@@ -55,9 +55,30 @@ export function liveHost(): LiveHost {
 export const hostPath = (h: LiveHost, ...parts: string[]): string => path.join(h.root, ...parts);
 
 /** A sysfs/proc/state file's text, or undefined when it is absent or vanished (tasks exit, patches are freed). */
+/**
+ * A file's whole text, read until end of file rather than up to the size stat reports: /proc files say
+ * size 0, and Node 18's promise readFile (Debian 12's nodejs) then returns only the first read's bytes
+ * (4 KB of /proc/kallsyms's megabytes).
+ */
+async function readToEnd(p: string): Promise<string> {
+  const fh = await open(p, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function readTextIfAny(p: string): Promise<string | undefined> {
   try {
-    return await readFile(p, 'utf8');
+    return await readToEnd(p);
   } catch {
     return undefined;
   }
