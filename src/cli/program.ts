@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import type * as commander from 'commander';
 import { registerApply } from './commands/apply.js';
@@ -16,6 +15,7 @@ import { registerTry } from './commands/try.js';
 import { registerVerify } from './commands/verify.js';
 import { registerVm } from './commands/vm.js';
 import type { CliContext, SetExit } from './context.js';
+import { packageVersion } from './version.js';
 
 // Every command is registered on every start (its name, arguments, options and
 // help text), and what it does is loaded only when it runs: each action imports
@@ -23,13 +23,8 @@ import type { CliContext, SetExit } from './context.js';
 // neither the instruction decoder, nor kbuild, nor the pipeline; nor, until
 // something fails, the error catalog.
 
-// package.json through require: an ESM import of node:fs loads file streams. commander is
-// imported, so that the installed command (scripts/bundle.mjs) carries it in its own file.
-const require = createRequire(import.meta.url);
-
-export function packageVersion(): string {
-  return (require('../../package.json') as { version: string }).version;
-}
+// commander is imported, so that the installed command (scripts/bundle.mjs) carries it in its own file.
+export { packageVersion };
 
 export function buildProgram(ctx: CliContext, setExit: SetExit): commander.Command {
   const program = new Command('rebootless')

@@ -35,4 +35,10 @@ export const fleetCatalog: CatalogPart<FleetErrorData> = {
     message: (d) => `${d.step} failed in ${d.repo}:\n${indent(d.outputTail)}`,
     hint: () => 'a version already in the repository cannot be added again with other content: give the package a higher --version',
   },
+  VEX_NOTHING_TO_STATE: {
+    exitCode: EXIT.noChange,
+    message: (d) =>
+      `no live patch on ${d.release} backs a 'fixed' claim, so there is no VEX statement to make${d.skipped.length ? `:\n${indent(d.skipped.join('\n'))}` : ' (no live patches loaded)'}`,
+    hint: () => "a patch is claimed once it is enabled, its transition finished (rebootless status), and it was applied by rebootless from a module that records its CVEs (build --cve)",
+  },
 };

@@ -42,8 +42,11 @@ export const RUN_PRE_SKIPPED = "run-pre skipped (--skip-run-pre): nothing proved
 export const STAGES = ['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify'] as const;
 type StageName = (typeof STAGES)[number];
 
-/** The kernel module name of patch `name`: `livepatch_` and the name with anything but [A-Za-z0-9_] as `_`. */
-export const patchModuleName = (name: string): string => `livepatch_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+/** The kernel module name of patch `name`, anything but [A-Za-z0-9_] as `_`: `cmdline` → `livepatch_cmdline`; a name that already starts with `livepatch_` is kept (no `livepatch_livepatch_`). */
+export const patchModuleName = (name: string): string => {
+  const clean = name.replace(/[^A-Za-z0-9_]/g, '_');
+  return clean.startsWith('livepatch_') ? clean : `livepatch_${clean}`;
+};
 
 export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
   const timings: Record<string, number> = {};

@@ -54,21 +54,22 @@ export function liveHost(): LiveHost {
 /** A host path: `hostPath(h, 'sys/kernel/livepatch')`. */
 export const hostPath = (h: LiveHost, ...parts: string[]): string => path.join(h.root, ...parts);
 
-/** A sysfs/proc/state file's text, or undefined when it is absent or vanished (tasks exit, patches are freed). */
 /**
  * A file's whole text, read until end of file rather than up to the size stat reports: /proc files say
  * size 0, and Node 18's promise readFile (Debian 12's nodejs) then returns only the first read's bytes
- * (4 KB of /proc/kallsyms's megabytes).
+ * (4 KB of /proc/kallsyms's megabytes). One buffer is reused and each read's bytes copied out: /proc
+ * gives a page per read, and keeping a fresh megabyte buffer per page commits gigabytes, enough for
+ * the next fork (insmod) to fail with ENOMEM on a small host.
  */
 async function readToEnd(p: string): Promise<string> {
   const fh = await open(p, 'r');
   try {
     const chunks: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(1 << 16);
     for (;;) {
-      const buf = Buffer.allocUnsafe(1 << 20);
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
-      chunks.push(buf.subarray(0, bytesRead));
+      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
     }
     return Buffer.concat(chunks).toString('utf8');
   } finally {
@@ -76,6 +77,7 @@ async function readToEnd(p: string): Promise<string> {
   }
 }
 
+/** A sysfs/proc/state file's text, or undefined when it is absent or vanished (tasks exit, patches are freed). */
 export async function readTextIfAny(p: string): Promise<string | undefined> {
   try {
     return await readToEnd(p);

@@ -89,7 +89,7 @@ export async function runCombined(file: string, args: readonly string[]): Promis
     if (!(e instanceof SubprocessError)) throw e;
     if (e.exitCode === undefined) {
       const cause = e.cause as NodeJS.ErrnoException | undefined;
-      return { exitCode: 127, output: cause?.code === 'ENOENT' ? `${file}: not found` : e.message };
+      return { exitCode: 127, output: cause?.code === 'ENOENT' ? `${file}: not found` : `${file} could not be started: ${cause?.message ?? e.message}` };
     }
     return { exitCode: e.exitCode, output: e.output.trim() };
   }

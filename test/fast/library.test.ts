@@ -24,5 +24,6 @@ describe('the library surface', () => {
 
   it('names a patch module as the kernel will (livepatch_ and [A-Za-z0-9_])', () => {
     expect(lib.patchModuleName('CVE-2026.1 fix')).toBe('livepatch_CVE_2026_1_fix');
+    expect(lib.patchModuleName('livepatch_cmdline')).toBe('livepatch_cmdline');
   });
 });

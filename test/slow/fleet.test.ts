@@ -111,6 +111,7 @@ function inventory(): string {
 /** ansible-playbook on the roll-out, with the test's repository. */
 async function rollout(name: string, extra: string[] = []): Promise<{ code: number; output: string }> {
   const args = [
+    '-v',
     '-i',
     inventory(),
     path.join(REPO, 'deploy/ansible/rollout.yml'),

@@ -56,11 +56,23 @@ export async function list(ctx: CliContext, setExit: SetExit, f: { json?: boolea
 }
 
 /** `rebootless status [NAME]`. */
-export async function status(ctx: CliContext, setExit: SetExit, name: string | undefined, f: { json?: boolean }): Promise<void> {
+export async function status(ctx: CliContext, setExit: SetExit, name: string | undefined, f: { json?: boolean; vex?: boolean }): Promise<void> {
+  if (f.vex) return vex(ctx, setExit, name, f);
   const s = await hostStatus(hostFromEnv());
   const wanted = name === undefined ? s.patches : s.patches.filter((p) => p.name === moduleName(name));
   if (name !== undefined && wanted.length === 0) throw new RebootlessError('PATCH_NOT_LOADED', { name, loaded: s.patches.map((p) => p.name) });
   if (f.json) printJson(ctx.io.stdout, { ...s, patches: wanted });
   else ctx.io.stdout.write(renderStatus(s, wanted, ctx.color));
+  setExit(0);
+}
+
+/** `rebootless status --vex`: the OpenVEX document on stdout, what was left out on stderr. */
+async function vex(ctx: CliContext, setExit: SetExit, name: string | undefined, f: { json?: boolean }): Promise<void> {
+  if (name !== undefined || f.json) throw new RebootlessError('USAGE', { detail: '--vex states every live patch of the host: give it without a patch name or --json (its output is JSON)' });
+  const { hostVex } = await import('../../fleet/vex.js');
+  const { packageVersion } = await import('../version.js');
+  const { document, skipped } = await hostVex(hostFromEnv(), { now: new Date(), tooling: `rebootless ${packageVersion()}` });
+  printJson(ctx.io.stdout, document);
+  for (const x of skipped) ctx.io.stderr.write(`not stated: ${x.name}: ${x.reason}\n`);
   setExit(0);
 }

@@ -10,7 +10,7 @@ export function registerBuild(program: Command, ctx: CliContext, setExit: SetExi
     .argument('<patch...>', 'unified diffs against the release source (.c files)')
     .option('--kernel <release>', 'kernel release (default: as `kernel fetch`; fetched if missing)')
     .option('-o, --output <file.ko>', 'where to write the module (default: livepatch_NAME.ko)')
-    .option('--name <name>', 'patch name (default: the first patch file name)')
+    .option('--name <name>', 'patch name; the module is livepatch_NAME (default: the first patch file name)')
     .option('--description <text>', 'recorded in the module')
     .option('--cve <id>', 'CVE id fixed by the patch, recorded in the module (repeatable)', collect, [])
     .option('--no-replace', 'stack on the loaded patches instead of atomically replacing them')
