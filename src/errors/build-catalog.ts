@@ -160,4 +160,15 @@ export const buildCatalog: CatalogPart<BuildErrorData> = {
     message: (d) => `kbuild compiles ${d.object} with a command rebootless cannot replay (${d.detail}): ${d.record}`,
     hint: () => 'this kernel\'s kbuild compiles units in a way rebootless does not know yet; please report the command above',
   },
+  SIGN_INPUT_UNREADABLE: {
+    exitCode: EXIT.usage,
+    message: (d) => `cannot read the signing ${d.what} ${d.path}: ${d.reason}`,
+    hint: () =>
+      "give --sign-key a PEM private key (or a pkcs11: URI) and --sign-cert its X.509 certificate (PEM or DER); make a pair with: openssl req -new -x509 -newkey rsa:4096 -nodes -days 3650 -subj '/CN=my live patches/' -addext extendedKeyUsage=codeSigning -keyout key.pem -out cert.pem",
+  },
+  SIGN_FAILED: {
+    exitCode: EXIT.error,
+    message: (d) => `signing ${d.module} failed: ${d.reason}${d.outputTail ? `\n${d.outputTail}` : ''}`,
+    hint: () => 'check that --sign-key and --sign-cert are a pair (the certificate holds the key\'s public half); nothing was written',
+  },
 };

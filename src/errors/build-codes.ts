@@ -29,4 +29,6 @@ export interface BuildErrorData {
   BUILD_COMPILE_FAILED: { source: string; variant: 'original' | 'patched'; output: string };
   KBUILD_COMMAND_UNKNOWN: { object: string; tree: string; output: string };
   KBUILD_RECORD_UNSUPPORTED: { object: string; record: string; detail: string };
+  SIGN_INPUT_UNREADABLE: { what: string; path: string; reason: string };
+  SIGN_FAILED: { module: string; reason: string; outputTail: string };
 }

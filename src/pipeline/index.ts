@@ -1,3 +1,4 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isRebootlessError } from '../errors/index.js';
 import { workspaceCompiler } from '../kbuild/compile.js';
@@ -16,7 +17,9 @@ import { postLink } from './post-link.js';
 import { liveExpectations, runPreStage } from './run-pre.js';
 import type { BuildOptions, BuildReport } from './types.js';
 import { validate } from './validate.js';
-import { verifyAndWrite } from './verify.js';
+import { signModule } from './sign.js';
+import { verifyModuleBytes } from './verify.js';
+import { writeElfBytes } from '../elf/files.js';
 
 // `rebootless build`: a source diff to a livepatch module. The stages, in
 // order, one file each:
@@ -29,7 +32,9 @@ import { verifyAndWrite } from './verify.js';
 //   generate   the patch objects and klp_func rows               (generate.ts)
 //   link       the module, by kbuild                             (link.ts)
 //   post-link  livepatch relocations; exports and vermagic checked; the release code apply compares with (post-link.ts)
-//   verify     read back and checked independently, then written (verify.ts)
+//   verify     read back and checked independently                (verify.ts)
+//   sign       with --sign-key: signed by the tree's sign-file, checked with the certificate (sign.ts)
+// and only then written.
 // Only the files the diff touches are compiled, each with the command
 // kbuild would run, outside the prepared tree: nothing is ever written in it.
 
@@ -39,7 +44,7 @@ export { readPatch } from './validate.js';
 /** The warning every build made with --skip-run-pre carries (the module's .modinfo says `run_pre=skipped`). */
 export const RUN_PRE_SKIPPED = "run-pre skipped (--skip-run-pre): nothing proved that the source compiled is the code the kernel runs; the module records it";
 
-export const STAGES = ['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify'] as const;
+export const STAGES = ['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify', 'sign'] as const;
 type StageName = (typeof STAGES)[number];
 
 /** The kernel module name of patch `name`, anything but [A-Za-z0-9_] as `_`: `cmdline` → `livepatch_cmdline`; a name that already starts with `livepatch_` is kept (no `livepatch_livepatch_`). */
@@ -94,7 +99,11 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
     );
     // what apply will compare the running code with: the release's bytes of each function the klp_func rows name
     const linked = await stage('post-link', async () => postLink({ ko, expectations: await liveExpectations(checked, generated.built, facts), placeholders: generated.placeholders, exports: facts.exports, release: o.workspace.release, moduleName }));
-    await stage('verify', () => verifyAndWrite(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux, exports: facts.exports }));
+    await stage('verify', () => verifyModuleBytes(linked.bytes, output, o.workspace, { vmlinux: facts.vmlinux, exports: facts.exports }));
+    const sign = o.sign;
+    const signed = sign ? await stage('sign', () => signModule(linked.bytes, sign, o.workspace, work, moduleName)) : undefined;
+    await fsp.mkdir(path.dirname(output), { recursive: true });
+    await writeElfBytes(output, signed?.bytes ?? linked.bytes);
     return {
       release: o.workspace.release,
       module: moduleName,
@@ -104,6 +113,7 @@ export async function buildLivepatch(o: BuildOptions): Promise<BuildReport> {
       warnings: [...new Set([...generated.warnings, ...linked.warnings])],
       timings,
       ...(plan ? { headers: plan.report } : {}),
+      ...(signed ? { signature: signed.report } : {}),
       ...(o.keepWorkdir ? { workdir: work } : {}),
     };
   } finally {

@@ -1,3 +1,4 @@
+import type { SignOptions, SignReport } from './sign.js';
 import type { DiffResult, PatchState } from '../diff/types.js';
 import type { ElfFile, ElfSymbol } from '../elf/model.js';
 import type { ObjectOwner } from '../kbuild/owner.js';
@@ -21,6 +22,8 @@ export interface BuildOptions {
   keepWorkdir?: boolean;
   /** Build without comparing the original with the release's binaries (loud; recorded in the module). */
   skipRunPre?: boolean;
+  /** Sign the module with the tree's scripts/sign-file. */
+  sign?: SignOptions;
   progress: Progress;
   signal?: AbortSignal;
 }
@@ -119,5 +122,7 @@ export interface BuildReport {
   timings: Record<string, number>;
   /** When the diff changes headers: the units it reached, compiled and changed (pipeline/headers). */
   headers?: HeaderReport;
+  /** With --sign-key/--sign-cert: who signed and with which digest. */
+  signature?: SignReport;
   workdir?: string;
 }

@@ -1,8 +1,6 @@
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { RebootlessError } from '../errors/index.js';
 import { findSymtab, modinfoOf, modinfoValue, parseElf, parseLivepatchSymbolName, readKlpTables, type ElfFile } from '../elf/index.js';
-import { openElfSymbols, readElfFile, writeElfBytes, type OpenElf } from '../elf/files.js';
+import { openElfSymbols, readElfFile, type OpenElf } from '../elf/files.js';
 import type { KernelWorkspace } from '../kernel/manifest.js';
 import { findModuleFile } from '../kernel/module-files.js';
 import { readSymvers, type Export } from '../kernel/symvers.js';
@@ -12,7 +10,7 @@ import { targetObject, verifyLivepatch, type TargetObject, type TargetSymbol, ty
 // release's vmlinux, module files and Module.symvers, with its own reading
 // of the module (klp tables, relocations) and of the kernel's code, sharing
 // nothing with the stages that produced it. Only a module that passes is
-// written. Also `rebootless verify` and `try`'s first step.
+// written by the build. Also `rebootless verify` and `try`'s first step.
 
 export interface VerifyReport {
   module: string;
@@ -90,10 +88,3 @@ export function assertVerified(r: VerifyReport): void {
   if (!r.ok) throw new RebootlessError('VERIFY_FAILED', { module: r.module, against: r.release, violations: r.violations });
 }
 
-/** The stage: checks the module's bytes, then writes them to `output` (nothing is written on failure). */
-export async function verifyAndWrite(bytes: Uint8Array, output: string, ws: KernelWorkspace, inputs: VerifyInputs = {}): Promise<VerifyReport> {
-  const report = await verifyModuleBytes(bytes, output, ws, inputs);
-  await fsp.mkdir(path.dirname(output), { recursive: true });
-  await writeElfBytes(output, bytes);
-  return report;
-}

@@ -18,7 +18,7 @@ describe('the library surface', () => {
   });
 
   it('lists the build stages in order, one file (or folder) each under src/pipeline/', async () => {
-    expect(lib.STAGES).toEqual(['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify']);
+    expect(lib.STAGES).toEqual(['validate', 'headers', 'commands', 'compile', 'diff', 'run-pre', 'generate', 'link', 'post-link', 'verify', 'sign']);
     for (const s of lib.STAGES) await expect(import(s === 'headers' ? '../../src/pipeline/headers/index.ts' : `../../src/pipeline/${s}.ts`)).resolves.toBeTruthy();
   });
 

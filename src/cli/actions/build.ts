@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { RebootlessError } from '../../errors/index.js';
 import { buildLivepatch, patchModuleName, readPatch, type BuildReport } from '../../pipeline/index.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { formatDuration } from '../../util/progress.js';
@@ -27,6 +28,7 @@ export function renderBuild(r: BuildReport): string {
       `  headers  ${h.headers.join(', ')}: ${h.names} definition${h.names === 1 ? '' : 's'} followed; ${h.considered} source${h.considered === 1 ? '' : 's'} considered, ${h.compiled.length} built unit${h.compiled.length === 1 ? '' : 's'} compiled, ${(h.changed ?? []).length} changed (search ${formatDuration(h.timings.search)}, built units ${formatDuration(h.timings.built)})`,
     );
   }
+  if (r.signature) lines.push(`  signed   by ${r.signature.subject} (key id ${r.signature.keyId ?? 'none'}, ${r.signature.digest}); checked against the certificate`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  stages: ${Object.entries(r.timings).map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')}`);
   return lines.join('\n') + '\n';
@@ -42,12 +44,15 @@ export interface BuildFlags {
   json?: string;
   keepWorkdir?: boolean;
   skipRunPre?: boolean;
+  signKey?: string;
+  signCert?: string;
 }
 
 /** `rebootless build PATCH...`. */
 export async function build(ctx: CliContext, setExit: SetExit, patches: string[], f: BuildFlags): Promise<void> {
   // an unreadable patch is refused before a kernel is fetched
   for (const p of patches) await readPatch(p);
+  if (Boolean(f.signKey) !== Boolean(f.signCert)) throw new RebootlessError('USAGE', { detail: '--sign-key and --sign-cert go together: the key signs, the certificate says whose it is' });
   const { workspace } = await fetchWithProgress(ctx, f.kernel, false);
   const name = f.name ?? path.basename(patches[0] as string).replace(/\.(patch|diff)$/, '');
   const progress = ctx.progress(false);
@@ -62,6 +67,7 @@ export async function build(ctx: CliContext, setExit: SetExit, patches: string[]
       cves: f.cve,
       ...(f.keepWorkdir ? { keepWorkdir: true } : {}),
       ...(f.skipRunPre ? { skipRunPre: true } : {}),
+      ...(f.signKey && f.signCert ? { sign: { key: f.signKey, cert: f.signCert } } : {}),
       progress,
       signal: ctx.signal,
     });

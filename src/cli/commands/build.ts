@@ -16,6 +16,8 @@ export function registerBuild(program: Command, ctx: CliContext, setExit: SetExi
     .option('--no-replace', 'stack on the loaded patches instead of atomically replacing them')
     .option('--json <report>', 'also write the build report as JSON to this file')
     .option('--skip-run-pre', "build without proving the original code is the code the release runs (loud; recorded as run_pre=skipped in the module's .modinfo)")
+    .option('--sign-key <key>', "sign the module with this private key (PEM, or a pkcs11: URI) using the release tree's scripts/sign-file; needs --sign-cert")
+    .option('--sign-cert <cert>', 'the X.509 certificate of --sign-key (PEM or DER); the signature is checked against it')
     .option('--keep-workdir', 'keep the work directory (source copies, objects, module sources); never swept by later builds')
     .action(async (patches: string[], f: BuildFlags) => (await import('../actions/build.js')).build(ctx, setExit, patches, f));
 }
