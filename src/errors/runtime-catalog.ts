@@ -43,7 +43,13 @@ export const runtimeCatalog: CatalogPart<RuntimeErrorData> = {
   MODULE_SIGNATURE_REQUIRED: {
     exitCode: EXIT.error,
     message: (d) => `the kernel would refuse ${d.file}: it is not signed and ${d.reasons.join('; ')}`,
-    hint: () => 'sign the module with a key the kernel trusts (scripts/sign-file with a key enrolled via mokutil), or apply it on a host without module signature enforcement',
+    hint: () => 'build it signed (rebootless build --sign-key KEY.pem --sign-cert CERT.pem) with a key the kernel trusts (enrolled with mokutil --import), or apply it on a host without module signature enforcement',
+  },
+  MODULE_SIGNER_UNTRUSTED: {
+    exitCode: EXIT.error,
+    message: (d) => `the kernel requires signed modules and would refuse ${d.file}: it is signed by ${d.signer}`,
+    hint: () =>
+      "enroll the signing certificate as a Machine Owner Key, then reboot and confirm it in the MOK manager (UEFI Secure Boot with shim): openssl x509 -in CERT.pem -outform DER -out cert.der && mokutil --import cert.der; after the reboot it is in the .machine keyring and /proc/keys lists it. Or sign with a key the kernel already trusts",
   },
   MODULE_LOAD_FAILED: {
     exitCode: EXIT.error,

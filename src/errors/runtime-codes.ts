@@ -12,6 +12,7 @@ export interface RuntimeErrorData {
   MODULE_FILE_MISSING: { path: string; reason: string };
   LIVE_CODE_MISMATCH: { module: string; object: string; function: string; offset: number; expected: string; running: string; why: string };
   LIVE_CODE_UNREADABLE: { path: string; reason: string };
+  MODULE_SIGNER_UNTRUSTED: { file: string; signer: string };
   WRONG_RELEASE: { file: string; moduleRelease: string; running: string };
   LIVEPATCH_UNSUPPORTED: { release: string; path: string };
   MODULE_ALREADY_LOADED: { name: string; livepatch: boolean };

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MODULE_SIGNATURE_MAGIC, readModuleSignature } from '../../../src/elf/module-signature.js';
+import { readModuleSignature } from '../../../src/elf/module-signature.js';
 import { checkSignature } from '../../../src/pipeline/sign.js';
 import { livepatchModule } from '../../helpers/livepatch-fixtures.js';
+import { makeSigner, signWith } from '../../helpers/module-signing.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 // The appended module signature, made here as scripts/sign-file makes it
@@ -14,21 +15,10 @@ import { tempDir } from '../../helpers/tmp.js';
 // and checked against the certificate.
 
 const dir = tempDir('rbl-modsig-');
-const key = path.join(dir, 'key.pem');
-const cert = path.join(dir, 'cert.pem');
-execFileSync('openssl', ['req', '-new', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=rebootless test signer/', '-keyout', key, '-out', cert], { stdio: 'pipe' });
-const skid = execFileSync('openssl', ['x509', '-in', cert, '-noout', '-ext', 'subjectKeyIdentifier'], { encoding: 'utf8' }).split('\n')[1]?.trim().replace(/:/g, '').toLowerCase();
-
-/** The module with a signature appended the way sign-file appends it. */
-function signed(file: string, o: { keyid: boolean; digest?: string }): Uint8Array {
-  const out = path.join(dir, `sig-${o.keyid}-${o.digest ?? 'sha256'}.p7`);
-  execFileSync('openssl', ['cms', '-sign', '-binary', '-noattr', '-nocerts', '-nosmimecap', ...(o.keyid ? ['-keyid'] : []), '-md', o.digest ?? 'sha256', '-outform', 'DER', '-signer', cert, '-inkey', key, '-in', file, '-out', out]);
-  const der = readFileSync(out);
-  const trailer = Buffer.alloc(12);
-  trailer[2] = 2; // PKEY_ID_PKCS7
-  trailer.writeUInt32BE(der.length, 8);
-  return Buffer.concat([readFileSync(file), der, trailer, Buffer.from(MODULE_SIGNATURE_MAGIC)]);
-}
+const signer = makeSigner('rebootless test signer');
+const { cert } = signer;
+const skid = signer.keyId;
+const signed = (file: string, o: { keyid: boolean; digest?: string }): Uint8Array => signWith(signer, file, o);
 
 describe('module signatures', () => {
   const ko = livepatchModule({ name: 'livepatch_sigtest' });
