@@ -4,6 +4,8 @@ import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelWorkspace } from '../../src/kernel/manifest.js';
 import { patchPackageName } from '../../src/fleet/deb-text.js';
@@ -21,6 +23,7 @@ import { defaultWorkspace, sharedCache } from '../helpers/workspace.js';
 const PATCH = 'livepatch_cmdline';
 const BROKEN = 'livepatch_broken';
 const SUITE = 'bookworm';
+const CVE = 'CVE-2099-0042';
 const env = (): NodeJS.ProcessEnv => ({ REBOOTLESS_CACHE: sharedCache() });
 
 let ws: KernelWorkspace;
@@ -58,7 +61,7 @@ async function cli(args: string[]): Promise<string> {
 
 /** The patch packages, rebootless's own package and the signed repository holding them. */
 async function makeRepository(): Promise<void> {
-  const good = await build('examples/cmdline.patch', PATCH);
+  const good = await build('examples/cmdline.patch', PATCH, ['--cve', CVE]);
   expect(good.code, good.stderr).toBe(0);
   const broken = await build('examples/cmdline.patch', BROKEN);
   expect(broken.code, broken.stderr).toBe(0);
@@ -211,6 +214,21 @@ describe('rolling a live patch out to Debian hosts', () => {
     }
   }, 900_000);
 
+  it('status --vex on a patched host states the CVE fixed in its running kernel package (OpenVEX schema); an unpatched host states nothing', async () => {
+    const raw = await (guests[0] as Vm).run('rebootless status --vex');
+    expect(raw.exitCode, raw.output).toBe(0);
+    const doc = JSON.parse(await sh(guests[0] as Vm, 'rebootless status --vex 2>/dev/null')) as { statements: { vulnerability: { name: string }; status: string; products: { '@id': string }[]; status_notes: string }[] };
+    const ajv = new Ajv2020({ strict: false });
+    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(path.join(REPO, 'test/fixtures/openvex/openvex_json_schema.json'), 'utf8')) as object);
+    expect(validate(doc), ajv.errorsText(validate.errors)).toBe(true);
+    const version = await sh(guests[0] as Vm, `dpkg-query -W -f='\${Version}' linux-image-${ws.release}`);
+    expect(doc.statements.map((x) => [x.vulnerability.name, x.status, x.products[0]?.['@id']])).toEqual([
+      [CVE, 'fixed', `pkg:deb/debian/linux-image-${ws.release}@${version}?arch=amd64&distro=debian-12`],
+    ]);
+    expect(doc.statements[0]?.status_notes).toContain(`live patch ${PATCH}`);
+  }, 600_000);
+
   it('a reboot applies the patch again at boot', async () => {
     const vm = guests[1] as Vm;
     await vm.reboot(600_000);
@@ -227,6 +245,10 @@ describe('rolling a live patch out to Debian hosts', () => {
     expect(await sh(vm, `test -e /sys/kernel/livepatch/${PATCH} && echo live || echo gone`)).toBe('gone');
     expect(await sh(vm, 'rebootless installed')).not.toContain(PATCH);
     for (const other of guests.slice(0, 2)) expect(await cmdline(other)).toBe('rebootless-patched');
+    // nothing live: nothing to claim
+    const vex = await vm.run('rebootless status --vex');
+    expect(vex.exitCode).toBe(3);
+    expect(vex.output).toContain('no live patch');
   }, 600_000);
 
   it('a broken package fails on the canary, is removed there, and the other hosts are not touched', async () => {
