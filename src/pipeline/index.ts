@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { writeElfBytes } from '../elf/files.js';
 import { isRebootlessError } from '../errors/index.js';
 import { workspaceCompiler } from '../kbuild/compile.js';
 import { prepareLinkRecipe } from '../kbuild/link.js';
@@ -19,7 +20,6 @@ import type { BuildOptions, BuildReport } from './types.js';
 import { validate } from './validate.js';
 import { signModule } from './sign.js';
 import { verifyModuleBytes } from './verify.js';
-import { writeElfBytes } from '../elf/files.js';
 
 // `rebootless build`: a source diff to a livepatch module. The stages, in
 // order, one file each:
