@@ -3,6 +3,7 @@ import { RebootlessError } from '../errors/index.js';
 import { modinfoOf, modinfoValue, parseElf, type ElfFile } from '../elf/index.js';
 import { moduleName, moduleNameOfFile } from '../util/module-name.js';
 import { readKlpTables, type KlpTableObject } from '../elf/klp-tables.js';
+import { readModuleSignature } from '../elf/module-signature.js';
 
 // What a livepatch .ko says about itself before it is loaded.
 
@@ -17,6 +18,8 @@ export interface LivepatchModuleInfo {
   cves: string[];
   /** An appended module signature is present. */
   signed: boolean;
+  /** Who signed it, as the signature names the signer (key id, or issuer and serial); null when unsigned. */
+  signer: { keyId: string | null; text: string } | null;
   /** Replaces every earlier patch (atomic replace); null when the tables could not tell. */
   replace: boolean | null;
   objects: KlpTableObject[];
@@ -40,10 +43,23 @@ export function describeModule(file: string, bytes: Uint8Array, elf: ElfFile): L
     description: modinfoValue(info, 'description') ?? null,
     cves: info.filter((e) => e.key === 'cve').map((e) => e.value),
     signed: tail === SIGNATURE_MAGIC,
+    signer: signerOf(bytes),
     replace: tables.replace ?? null,
     objects: tables.objects,
     builtByRebootless: modinfoValue(info, 'rebootless') === '1',
   };
+}
+
+function signerOf(bytes: Uint8Array): LivepatchModuleInfo['signer'] {
+  try {
+    const sig = readModuleSignature(bytes);
+    if (!sig) return null;
+    const text = sig.keyId ? `key id ${sig.keyId}` : sig.issuer ? `${sig.issuer.commonName ?? 'an unnamed issuer'}, serial ${sig.issuer.serial}` : 'a signer the signature does not name';
+    return { keyId: sig.keyId, text };
+  } catch {
+    // the kernel decides what a signature we cannot read is worth
+    return { keyId: null, text: 'a signature rebootless cannot read' };
+  }
 }
 
 /** struct module's name field sits after its list_head and state (24 bytes in). */

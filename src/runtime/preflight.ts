@@ -1,6 +1,4 @@
 import { RebootlessError } from '../errors/index.js';
-import { readModuleSignature } from '../elf/module-signature.js';
-import { readFile } from 'node:fs/promises';
 import { hostPath, readTextIfAny, type LiveHost } from './host.js';
 import { checkKallsyms } from './kallsyms.js';
 import type { LivepatchModuleInfo } from './module-file.js';
@@ -63,15 +61,8 @@ export function parseProcKeys(text: string): KernelKey[] {
  * answer 'Key was rejected by service'); a note otherwise.
  */
 async function signerCheck(h: LiveHost, m: LivepatchModuleInfo, required: boolean): Promise<{ refuse: string[]; notes: string[]; signer?: string }> {
-  let signer = 'a signature rebootless cannot read';
-  let keyId: string | null = null;
-  try {
-    const sig = readModuleSignature(new Uint8Array(await readFile(m.file)));
-    keyId = sig?.keyId ?? null;
-    signer = keyId ? `key id ${keyId}` : sig?.issuer ? `${sig.issuer.commonName ?? 'an unnamed issuer'}, serial ${sig.issuer.serial}` : signer;
-  } catch {
-    // an unreadable signature: the kernel decides
-  }
+  const signer = m.signer?.text ?? 'a signature rebootless cannot read';
+  const keyId = m.signer?.keyId ?? null;
   if (!required) return { refuse: [], notes: [`the module is signed by ${signer}`] };
   const keys = parseProcKeys((await readTextIfAny(hostPath(h, 'proc/keys'))) ?? '');
   const trusted = keyId ? keys.find((k) => k.keyId === keyId) : undefined;

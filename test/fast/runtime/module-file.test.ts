@@ -62,6 +62,7 @@ describe('readModuleFile', () => {
       description: 'pipe_read and friends, fixed',
       cves: ['CVE-2026-0001', 'CVE-2026-0002'],
       signed: false,
+      signer: null,
       replace: true,
       objects: OBJECTS,
       builtByRebootless: false,
